@@ -1,0 +1,392 @@
+import Foundation
+import JSON
+import ParallelAPI
+
+/// All of a sandbox's mutable state: accounts, runs, groups, faults and OAuth grants.
+///
+/// Runs never change after creation (their status follows from the clock), so readers take
+/// a snapshot and compute from it outside the actor.
+public actor SandboxStore {
+    let configuration: SandboxConfiguration
+    private(set) var accounts: [String: AccountSettings]
+    private var recentCreates: [String: [ContinuousClock.Instant]] = [:]
+    private var runs: [String: RunRecord] = [:]
+    private var groups: [String: GroupRecord] = [:]
+    private(set) var faults: FaultSettings
+    var oauthClients: [String: OAuthClientRegistration] = [:]
+    var oauthCodes: [String: PendingAuthorizationCode] = [:]
+    private var random = SystemRandomNumberGenerator()
+
+    public init(configuration: SandboxConfiguration) {
+        self.configuration = configuration
+        self.accounts = configuration.accounts
+        self.faults = configuration.faults
+    }
+
+    // MARK: Admin
+
+    /// Forgets every run, group and OAuth grant, and restores the starting accounts and faults.
+    public func reset() {
+        accounts = configuration.accounts
+        recentCreates = [:]
+        runs = [:]
+        groups = [:]
+        faults = configuration.faults
+        oauthClients = [:]
+        oauthCodes = [:]
+    }
+
+    public func currentFaults() -> FaultSettings { faults }
+
+    public func setFaults(_ settings: FaultSettings) { faults = settings }
+
+    public func setAccount(_ key: String, _ settings: AccountSettings) { accounts[key] = settings }
+
+    public func account(_ key: String) -> AccountSettings? { accounts[key] }
+
+    /// Whether `key` is an API key this sandbox accepts.
+    public func isValidKey(_ key: String) -> Bool { accounts[key] != nil }
+
+    /// What to do to the next API request: added delay, and maybe an injected error status.
+    func nextFault() -> (delayMs: Int, status: Int?, retryAfter: Int?) {
+        var delay = faults.addedLatencyMs
+        if faults.stallNext > 0 {
+            faults.stallNext -= 1
+            delay += faults.stallMs
+        } else if faults.stallRate > 0, Double.random(in: 0..<1, using: &random) < faults.stallRate {
+            delay += faults.stallMs
+        }
+        if !faults.failNext.isEmpty {
+            let status = faults.failNext[0].status
+            faults.failNext[0].count -= 1
+            if faults.failNext[0].count <= 0 { faults.failNext.removeFirst() }
+            return (delay, status, faults.retryAfterSeconds)
+        }
+        var draw = Double.random(in: 0..<1, using: &random)
+        for key in faults.errorRates.keys.sorted() {
+            guard let rate = faults.errorRates[key], let status = Int(key) else { continue }
+            if draw < rate { return (delay, status, faults.retryAfterSeconds) }
+            draw -= rate
+        }
+        return (delay, nil, nil)
+    }
+
+    // MARK: Accounts
+
+    /// Checks the key, then counts one resource-creating request against its rate limit.
+    func admitCreate(apiKey: String, now: ContinuousClock.Instant) throws(SandboxError) {
+        guard let account = accounts[apiKey] else { throw .unauthorized }
+        let windowStart = now - .seconds(60)
+        var recent = (recentCreates[apiKey] ?? []).filter { $0 > windowStart }
+        if recent.count >= account.rateLimitPerMinute {
+            let oldest = recent.first ?? now
+            let wait = max(1, Int((oldest + .seconds(60) - now).components.seconds) + 1)
+            recentCreates[apiKey] = recent
+            throw SandboxError(
+                status: 429, message: "Rate limit exceeded: \(account.rateLimitPerMinute) task creations per minute",
+                retryAfter: wait)
+        }
+        recent.append(now)
+        recentCreates[apiKey] = recent
+    }
+
+    func charge(apiKey: String, runs count: Int, pricePerRun: [Double]) throws(SandboxError) {
+        guard var account = accounts[apiKey] else { throw .unauthorized }
+        let cost = pricePerRun.reduce(0, +)
+        if cost > account.creditsUSD + 1e-9 {
+            throw SandboxError(
+                status: 402,
+                message: "Insufficient credit: \(count) run(s) need $\(String(format: "%.3f", cost)); available $\(String(format: "%.3f", max(0, account.creditsUSD)))")
+        }
+        account.creditsUSD -= cost
+        accounts[apiKey] = account
+    }
+
+    // MARK: Runs
+
+    /// Creates a single run (`POST /v1/tasks/runs`).
+    func createRun(apiKey: String, input: TaskRunInput, betas: Set<String>) throws(SandboxError) -> TaskRun {
+        let now = ContinuousClock.now
+        try admitCreate(apiKey: apiKey, now: now)
+        let check = Validation.check(input, defaultSpec: nil, location: ["body"])
+        guard let processor = check.processor else { throw .invalidProcessor }
+        if !check.issues.isEmpty { throw SandboxError.validation(check.issues, fastAPIShape: false) }
+        if let previous = input.previousInteractionID {
+            try checkPreviousInteraction(previous, apiKey: apiKey, now: now)
+        }
+        try charge(apiKey: apiKey, runs: 1, pricePerRun: [processor.priceUSD])
+        let record = makeRun(
+            apiKey: apiKey, input: input, defaultSpec: nil, processor: processor, warnings: check.warnings,
+            group: nil, betas: betas, now: now)
+        runs[record.id] = record
+        return record.taskRun(at: now)
+    }
+
+    private func checkPreviousInteraction(_ id: String, apiKey: String, now: ContinuousClock.Instant) throws(SandboxError) {
+        guard let previous = runs[id], previous.apiKey == apiKey else {
+            throw SandboxError.validation(
+                [ValidationIssue(location: ["body", "previous_interaction_id"], message: "Interaction \(id) not found", type: "value_error")],
+                fastAPIShape: false)
+        }
+        guard previous.status(at: now) == .completed else {
+            throw SandboxError.validation(
+                [ValidationIssue(location: ["body", "previous_interaction_id"], message: "Interaction \(id) has not completed", type: "value_error")],
+                fastAPIShape: false)
+        }
+    }
+
+    func makeRun(
+        apiKey: String, input: TaskRunInput, defaultSpec: TaskSpec?, processor: Processor, warnings: [RunWarning],
+        group: (id: String, index: Int)?, betas: Set<String>, now: ContinuousClock.Instant
+    ) -> RunRecord {
+        let spec = input.taskSpec ?? defaultSpec
+        var timing = Synthesizer.generator(input: input.input, spec: spec, processor: processor.name)
+        let fraction = Double(timing.next() % 10_000) / 10_000
+        let seconds = (processor.latency.lowerBound + fraction * (processor.latency.upperBound - processor.latency.lowerBound))
+            * configuration.timeFactor
+        let total = Duration.milliseconds(Int64((seconds * 1000).rounded()))
+        let queuedFor = total / 10
+        let runFor = total - queuedFor
+
+        let fails = Self.requestsFailure(input.input)
+            || (faults.runFailureRate > 0 && Double.random(in: 0..<1, using: &random) < faults.runFailureRate)
+        let failure = fails
+            ? ErrorObject(
+                refID: Identifier.reference(),
+                message: "Sandbox: the run failed (failure injected by the sandbox)",
+                detail: ["reason": "injected_failure"])
+            : nil
+        let eventsEnabled = input.enableEvents ?? processor.isDeepResearch
+        let output = fails
+            ? nil
+            : Synthesizer.output(
+                input: input.input, spec: spec, processor: processor,
+                perElementBasis: betas.contains(ParallelBeta.fieldBasis.rawValue))
+        var trace: [RunRecord.TraceEntry] = []
+        if eventsEnabled {
+            let topic = Synthesizer.topic(of: input.input)
+            var samples: [String] = []
+            for (index, step) in Synthesizer.progressTrace(topic: topic).enumerated() {
+                let offset = queuedFor + runFor * step.fraction
+                samples.append("https://example.com/sandbox/\(Synthesizer.slugify(topic))/\(index + 1)")
+                let message = ProgressMessageEvent(
+                    type: TaskEvent.progressMessagePrefix + step.kind, message: step.message,
+                    timestamp: Timestamp.string(Date().addingTimeInterval(Double(offset.components.seconds) + Double(offset.components.attoseconds) / 1e18)))
+                let stats = ProgressStatsEvent(
+                    sourceStats: SourceStats(
+                        numSourcesConsidered: 8 * (index + 1), numSourcesRead: 3 * (index + 1),
+                        sourcesReadSample: Array(samples.suffix(5))),
+                    progressMeter: (step.fraction * 100).rounded())
+                trace.append(.init(offset: offset, message: message, stats: stats))
+            }
+        }
+        return RunRecord(
+            id: Identifier.run(), apiKey: apiKey, input: input, effectiveSpec: spec, processor: processor,
+            groupID: group?.id, groupIndex: group?.index, created: now, createdWall: Date(), queuedFor: queuedFor,
+            runFor: runFor, failure: failure, eventsEnabled: eventsEnabled, warnings: warnings.isEmpty ? nil : warnings,
+            output: output, trace: trace)
+    }
+
+    /// Inputs that mention `sandbox:fail` produce a failed run (documented, for tests).
+    static func requestsFailure(_ value: JSONValue) -> Bool {
+        switch value {
+        case .string(let text): return text.contains("sandbox:fail")
+        case .array(let items): return items.contains(where: requestsFailure)
+        case .object(let members): return members.values.contains(where: requestsFailure)
+        default: return false
+        }
+    }
+
+    /// The run, if it exists and belongs to `apiKey`.
+    func run(_ id: String, apiKey: String) throws(SandboxError) -> RunRecord {
+        guard accounts[apiKey] != nil else { throw .unauthorized }
+        guard let record = runs[id], record.apiKey == apiKey else {
+            throw SandboxError(status: 404, message: "Run id not found")
+        }
+        return record
+    }
+
+    // MARK: Groups
+
+    func createGroup(apiKey: String, metadata: [String: JSONValue]?) throws(SandboxError) -> TaskGroup {
+        guard accounts[apiKey] != nil else { throw .unauthorized }
+        let now = ContinuousClock.now
+        let record = GroupRecord(
+            id: Identifier.group(), apiKey: apiKey, metadata: metadata, created: now, createdWall: Date(), runIDs: [],
+            lastAdded: now)
+        groups[record.id] = record
+        return Self.groupResponse(record, runs: [], at: now)
+    }
+
+    /// The group and its runs (in the order they were added), if it belongs to `apiKey`.
+    func group(_ id: String, apiKey: String) throws(SandboxError) -> (GroupRecord, [RunRecord]) {
+        guard accounts[apiKey] != nil else { throw .unauthorized }
+        guard let group = groups[id], group.apiKey == apiKey else {
+            throw SandboxError(status: 404, message: "TaskGroup not found")
+        }
+        return (group, group.runIDs.compactMap { runs[$0] })
+    }
+
+    func addRuns(
+        apiKey: String, groupID: String, request: AddRunsRequest, betas: Set<String>
+    ) throws(SandboxError) -> TaskGroupRunResponse {
+        let now = ContinuousClock.now
+        guard accounts[apiKey] != nil else { throw .unauthorized }
+        guard var record = groups[groupID], record.apiKey == apiKey else {
+            throw SandboxError(status: 404, message: "TaskGroup not found")
+        }
+        guard request.inputs.count <= 1_000 else {
+            throw SandboxError.validation(
+                [ValidationIssue(
+                    location: ["body", "inputs"], message: "List should have at most 1000 items after validation, not \(request.inputs.count)",
+                    type: "too_long")],
+                fastAPIShape: true)
+        }
+        guard !request.inputs.isEmpty else {
+            throw SandboxError.validation(
+                [ValidationIssue(location: ["body", "inputs"], message: "List should have at least 1 item after validation, not 0", type: "too_short")],
+                fastAPIShape: true)
+        }
+        try admitCreate(apiKey: apiKey, now: now)
+        var issues: [ValidationIssue] = []
+        var checks: [InputCheck] = []
+        for (index, input) in request.inputs.enumerated() {
+            let check = Validation.check(input, defaultSpec: request.defaultTaskSpec, location: ["body", "inputs", .int(index)])
+            if check.processor == nil {
+                issues.append(
+                    ValidationIssue(location: ["body", "inputs", .int(index), "processor"], message: "Invalid processor '\(input.processor)'", type: "value_error"))
+            }
+            issues += check.issues
+            checks.append(check)
+        }
+        if let spec = request.defaultTaskSpec, case .json(let schema) = spec.outputSchema {
+            var ignored: [RunWarning] = []
+            Validation.checkOutputSchema(
+                schema,
+                issue: { issues.append(ValidationIssue(location: ["body", "default_task_spec", "output_schema", "json_schema"] + $0, message: $1, type: "value_error")) },
+                warnings: &ignored)
+        }
+        if !issues.isEmpty { throw SandboxError.validation(issues, fastAPIShape: true) }
+        let processors = checks.compactMap(\.processor)
+        try charge(apiKey: apiKey, runs: processors.count, pricePerRun: processors.map(\.priceUSD))
+
+        let existing = record.runIDs.compactMap { runs[$0] }
+        let eventCursor = Self.groupEventLog(group: record, runs: existing, upTo: now).last?.id
+        let firstIndex = record.runIDs.count
+        var newIDs: [String] = []
+        newIDs.reserveCapacity(request.inputs.count)
+        for (offset, input) in request.inputs.enumerated() {
+            let record = makeRun(
+                apiKey: apiKey, input: input, defaultSpec: request.defaultTaskSpec, processor: processors[offset],
+                warnings: checks[offset].warnings, group: (groupID, firstIndex + offset), betas: betas, now: now)
+            runs[record.id] = record
+            newIDs.append(record.id)
+        }
+        record.runIDs += newIDs
+        record.lastAdded = now
+        groups[groupID] = record
+        let all = record.runIDs.compactMap { runs[$0] }
+        return TaskGroupRunResponse(
+            status: Self.groupStatus(group: record, runs: all, at: now), runIDs: newIDs,
+            runCursor: firstIndex == 0 ? nil : String(firstIndex - 1),
+            eventCursor: firstIndex == 0 ? nil : eventCursor)
+    }
+
+    // MARK: Group views (pure)
+
+    static func groupStatus(group: GroupRecord, runs: [RunRecord], at now: ContinuousClock.Instant) -> TaskGroupStatus {
+        var counts: [String: Int] = [:]
+        var active = false
+        var modified = group.createdWall
+        for run in runs {
+            let status = run.status(at: now)
+            counts[status.rawValue, default: 0] += 1
+            active = active || status.isActive
+            let changed = run.wallTime(at: run.modifiedOffset(at: now))
+            if changed > modified { modified = changed }
+        }
+        let message: String
+        if runs.isEmpty {
+            message = "No runs added yet"
+        } else if active {
+            message = "\(runs.count - (counts["queued"] ?? 0) - (counts["running"] ?? 0)) of \(runs.count) runs finished"
+        } else {
+            message = "All \(runs.count) runs finished"
+        }
+        return TaskGroupStatus(
+            numTaskRuns: runs.count, taskRunStatusCounts: counts, isActive: active, statusMessage: message,
+            modifiedAt: Timestamp.string(modified))
+    }
+
+    static func groupResponse(_ group: GroupRecord, runs: [RunRecord], at now: ContinuousClock.Instant) -> TaskGroup {
+        TaskGroup(
+            taskGroupID: group.id, metadata: group.metadata, status: groupStatus(group: group, runs: runs, at: now),
+            createdAt: Timestamp.string(group.createdWall))
+    }
+
+    /// One entry of a group's event log, ordered by `key`.
+    struct GroupLogEntry: Sendable {
+        let key: GroupEventKey
+        let event: TaskEvent
+        var id: String { key.description }
+    }
+
+    /// The group's `/events` log up to `now`: for every run that ended, its final state,
+    /// then the group status as of that moment.
+    static func groupEventLog(group: GroupRecord, runs: [RunRecord], upTo now: ContinuousClock.Instant) -> [GroupLogEntry] {
+        let ended = runs.enumerated()
+            .filter { $0.element.finished <= now }
+            .map { (index: $0.offset, run: $0.element, ms: Self.milliseconds(group.created.duration(to: $0.element.finished))) }
+            .sorted { ($0.ms, $0.index) < ($1.ms, $1.index) }
+        var log: [GroupLogEntry] = []
+        log.reserveCapacity(ended.count * 2)
+        for entry in ended {
+            let runKey = GroupEventKey(milliseconds: entry.ms, index: entry.index, kind: 0)
+            log.append(
+                GroupLogEntry(
+                    key: runKey,
+                    event: entry.run.stateEvent(at: entry.run.finished, eventID: runKey.description, includeOutput: false)))
+            let statusKey = GroupEventKey(milliseconds: entry.ms, index: entry.index, kind: 1)
+            log.append(
+                GroupLogEntry(
+                    key: statusKey,
+                    event: .groupStatus(
+                        GroupStatusEvent(
+                            eventID: statusKey.description,
+                            status: groupStatus(group: group, runs: runs, at: entry.run.finished)))))
+        }
+        return log
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}
+
+/// A position in a group's event log; its text form is the `event_id`.
+struct GroupEventKey: Comparable, Sendable, CustomStringConvertible {
+    let milliseconds: Int64
+    let index: Int
+    let kind: Int
+
+    init(milliseconds: Int64, index: Int, kind: Int) {
+        self.milliseconds = milliseconds
+        self.index = index
+        self.kind = kind
+    }
+
+    init?(_ text: String) {
+        let parts = text.split(separator: "-")
+        guard parts.count == 3, let ms = Int64(parts[0]), let index = Int(parts[1]), let kind = Int(parts[2]) else {
+            return nil
+        }
+        self.init(milliseconds: ms, index: index, kind: kind)
+    }
+
+    var description: String { "\(milliseconds)-\(index)-\(kind)" }
+
+    static func < (lhs: Self, rhs: Self) -> Bool {
+        (lhs.milliseconds, lhs.index, lhs.kind) < (rhs.milliseconds, rhs.index, rhs.kind)
+    }
+}
