@@ -55,7 +55,9 @@ enum Validation {
         if let spec {
             switch spec.outputSchema {
             case .json(let schema):
-                checkOutputSchema(schema, issue: { issue(["task_spec", "output_schema", "json_schema"] + $0, $1) }, warnings: &check.warnings)
+                var schemaWarnings: [RunWarning] = []
+                checkOutputSchema(schema, issue: { issue(["task_spec", "output_schema", "json_schema"] + $0, $1) }, warnings: &schemaWarnings)
+                check.warnings += schemaWarnings
             case .other:
                 issue(["task_spec", "output_schema", "type"], "output schema type must be json, text or auto")
             case .text, .auto:

@@ -300,7 +300,11 @@ struct EventStream {
     }
 
     mutating func send(_ event: TaskEvent, id: String? = nil) async throws {
-        if let cutAfter, sent >= cutAfter { throw Cut() }
+        if let cutAfter, sent >= cutAfter {
+            // Let what was written reach the client, then drop the connection without a clean end.
+            try await Task.sleep(for: .milliseconds(50))
+            throw Cut()
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = String(decoding: try encoder.encode(event), as: UTF8.self)
