@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: build (failing on any warning in our code),
+# the Swift tests, then the conformance suite (official Python SDKs against a live sandbox).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "==> swift build --build-tests"
+build_log="$(mktemp)"
+trap 'rm -f "$build_log"' EXIT
+if ! swift build --build-tests 2>&1 | tee "$build_log"; then
+    echo "build failed" >&2
+    exit 1
+fi
+# Warnings in our own sources fail the build (dependencies' warnings are not ours to fix).
+if grep -E "^$(pwd)/(Sources|Tests)/.*: warning:" "$build_log" | sort -u | grep . ; then
+    echo "warnings in project sources (above): fix them" >&2
+    exit 1
+fi
+
+echo "==> swift test"
+swift test --skip-build
+
+echo "==> conformance (pytest)"
+venv="${CONFORMANCE_VENV:-.venv-conformance}"
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r conformance/requirements.txt
+SANDBOX_BIN="$(swift build --show-bin-path)/parallel-sandbox" "$venv/bin/python" -m pytest -q conformance
