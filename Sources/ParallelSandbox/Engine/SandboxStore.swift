@@ -252,10 +252,7 @@ public actor SandboxStore {
         var checks: [InputCheck] = []
         for (index, input) in request.inputs.enumerated() {
             let check = Validation.check(input, defaultSpec: request.defaultTaskSpec, location: ["body", "inputs", .int(index)])
-            if check.processor == nil {
-                issues.append(
-                    ValidationIssue(location: ["body", "inputs", .int(index), "processor"], message: "Invalid processor '\(input.processor)'", type: "value_error"))
-            }
+            if check.processor == nil { throw .invalidProcessor }
             issues += check.issues
             checks.append(check)
         }

@@ -10,7 +10,7 @@ struct FaultInjectionMiddleware: RouterMiddleware {
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         let fault = await store.nextFault()
-        if fault.delayMs > 0 { try await Task.sleep(for: .milliseconds(fault.delayMs)) }
+        if fault.delayMs > 0 { _ = try await sleepUnlessShuttingDown(until: .now + .milliseconds(fault.delayMs)) }
         if let status = fault.status {
             throw SandboxError(
                 status: status, message: "Sandbox: injected \(status) fault",

@@ -102,7 +102,9 @@ struct TaskAPIRoutes: Sendable {
         if record.status(at: now).isActive {
             let wait = now.duration(to: record.finished)
             let limit = Duration.milliseconds(Int64(timeout * 1000))
-            try await Task.sleep(for: min(wait, limit))
+            guard try await sleepUnlessShuttingDown(until: now + min(wait, limit)) else {
+                throw SandboxError(status: 503, message: "The sandbox is shutting down; try again", retryAfter: 1)
+            }
             if wait > limit {
                 throw SandboxError(status: 408, message: "Request timed out; run still active")
             }
@@ -139,7 +141,7 @@ struct TaskAPIRoutes: Sendable {
                 var wake = min(now + heartbeat, deadline)
                 if next < record.trace.count { wake = min(wake, record.created + record.trace[next].offset) }
                 wake = min(wake, status == .queued ? record.created + record.startOffset : record.finished)
-                try await clock.sleep(until: wake)
+                guard try await sleepUnlessShuttingDown(until: wake) else { return }
                 now = clock.now
                 if now >= deadline { return }
                 var sent = false
@@ -265,7 +267,7 @@ struct TaskAPIRoutes: Sendable {
                 }
                 if now >= deadline { return }
                 let nextEnd = runs.lazy.map(\.finished).filter { $0 > now }.min() ?? now + heartbeat
-                try await clock.sleep(until: min(nextEnd, now + heartbeat, deadline))
+                guard try await sleepUnlessShuttingDown(until: min(nextEnd, now + heartbeat, deadline)) else { return }
                 if clock.now < nextEnd { try await stream.heartbeat() }
             }
         }
@@ -313,7 +315,9 @@ struct EventStream {
         sent += 1
     }
 
+    /// A keep-alive comment. No blank line after it: decoders that remember the last `id:`
+    /// (the official Python SDK's does) would otherwise dispatch an empty event.
     mutating func heartbeat() async throws {
-        try await writer.write(ByteBuffer(string: ": ping\n\n"))
+        try await writer.write(ByteBuffer(string: ": ping\n"))
     }
 }

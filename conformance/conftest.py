@@ -1,0 +1,187 @@
+"""Fixtures: a running parallel-sandbox, SDK clients pointed at it, and admin helpers.
+
+Environment:
+  SANDBOX_URL          use an already-running sandbox instead of starting one
+  SANDBOX_BIN          sandbox binary (default: <repo>/.build/debug/parallel-sandbox);
+                       relative paths are resolved against the repository root
+  SANDBOX_TIME_FACTOR  --time-factor passed to the binary (default 0.002)
+  SANDBOX_BIN_WAIT     seconds to wait for the binary to appear (default 0)
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import re
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from typing import Callable, Iterator, Optional
+
+import httpx
+import parallel
+import pytest
+
+from _support import DEMO_KEY
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
+LISTEN_RE = re.compile(r"^parallel-sandbox listening on (http://127\.0\.0\.1:\d+)\s*$")
+STARTUP_TIMEOUT = 30.0
+
+
+def _binary_path() -> pathlib.Path:
+    raw = os.environ.get("SANDBOX_BIN") or ".build/debug/parallel-sandbox"
+    path = pathlib.Path(raw)
+    if not path.is_absolute():
+        path = REPO_ROOT / path
+    return path
+
+
+@pytest.fixture(scope="session")
+def sandbox_url() -> Iterator[str]:
+    external = os.environ.get("SANDBOX_URL")
+    if external:
+        yield external.rstrip("/")
+        return
+
+    binary = _binary_path()
+    wait = float(os.environ.get("SANDBOX_BIN_WAIT", "0"))
+    deadline = time.monotonic() + wait
+    while not (binary.exists() and os.access(binary, os.X_OK)):
+        if time.monotonic() > deadline:
+            pytest.exit(f"sandbox binary not found or not executable: {binary} (set SANDBOX_BIN or SANDBOX_URL)", 2)
+        time.sleep(2)
+
+    log = tempfile.NamedTemporaryFile(prefix="parallel-sandbox-", suffix=".log", delete=False)
+    cmd = [
+        str(binary),
+        "--host", "127.0.0.1",
+        "--port", "0",
+        "--time-factor", os.environ.get("SANDBOX_TIME_FACTOR", "0.002"),
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True, bufsize=1)
+
+    first_line: list[str] = []
+    got_line = threading.Event()
+
+    def pump() -> None:
+        # Read the first line, then keep draining stdout so the pipe never fills.
+        assert proc.stdout is not None
+        for i, line in enumerate(proc.stdout):
+            if i == 0:
+                first_line.append(line)
+                got_line.set()
+        got_line.set()
+
+    threading.Thread(target=pump, name="sandbox-stdout", daemon=True).start()
+    if not got_line.wait(STARTUP_TIMEOUT) or not first_line:
+        proc.kill()
+        proc.wait()
+        pytest.exit(
+            f"sandbox did not print its listening line within {STARTUP_TIMEOUT}s "
+            f"(exit code {proc.returncode}); stderr in {log.name}",
+            2,
+        )
+    match = LISTEN_RE.match(first_line[0].rstrip("\r\n"))
+    if not match:
+        proc.kill()
+        proc.wait()
+        pytest.exit(f"unexpected first stdout line from sandbox: {first_line[0]!r}; stderr in {log.name}", 2)
+
+    url = match.group(1)
+    try:
+        yield url
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def admin(sandbox_url: str) -> Iterator[httpx.Client]:
+    """Unauthenticated client for the /sandbox/* admin endpoints."""
+    with httpx.Client(base_url=sandbox_url, timeout=30.0) as c:
+        yield c
+
+
+@pytest.fixture(autouse=True)
+def _reset_sandbox(admin: httpx.Client) -> Iterator[None]:
+    r = admin.post("/sandbox/reset")
+    assert r.status_code in (200, 204), f"POST /sandbox/reset -> {r.status_code} {r.text[:300]}"
+    yield
+    # Never leave a fault configured for the next test, even if this one failed.
+    admin.post("/sandbox/reset")
+
+
+@pytest.fixture(scope="session")
+def http(sandbox_url: str) -> Iterator[httpx.Client]:
+    """Raw HTTP client carrying the demo key (for strict validation of raw JSON)."""
+    with httpx.Client(base_url=sandbox_url, headers={"x-api-key": DEMO_KEY}, timeout=60.0) as c:
+        yield c
+
+
+@pytest.fixture
+def make_client(sandbox_url: str) -> Iterator[Callable[..., parallel.Parallel]]:
+    """Factory: make_client(api_key=..., max_retries=..., record=list) -> parallel.Parallel.
+
+    When ``record`` is given, every HTTP response the SDK receives is appended to it
+    as (method, path, status)."""
+    made: list[parallel.Parallel] = []
+
+    def factory(
+        api_key: str = DEMO_KEY,
+        max_retries: int = 2,
+        record: Optional[list] = None,
+        **kwargs,
+    ) -> parallel.Parallel:
+        if record is not None:
+            hook = lambda r: record.append((r.request.method, r.request.url.path, r.status_code))  # noqa: E731
+            kwargs["http_client"] = httpx.Client(event_hooks={"response": [hook]})
+        c = parallel.Parallel(api_key=api_key, base_url=sandbox_url, max_retries=max_retries, **kwargs)
+        made.append(c)
+        return c
+
+    yield factory
+    for c in made:
+        c.close()
+
+
+@pytest.fixture
+def client(make_client) -> parallel.Parallel:
+    """SDK client with the SDK's default retry policy (2 retries)."""
+    return make_client()
+
+
+@pytest.fixture
+def client_no_retry(make_client) -> parallel.Parallel:
+    return make_client(max_retries=0)
+
+
+@pytest.fixture
+def set_faults(admin: httpx.Client) -> Callable[..., dict]:
+    def apply(**faults) -> dict:
+        r = admin.put("/sandbox/faults", json=faults)
+        assert r.status_code in (200, 204), f"PUT /sandbox/faults -> {r.status_code} {r.text[:300]}"
+        return r.json() if r.content else {}
+
+    return apply
+
+
+@pytest.fixture
+def set_account(admin: httpx.Client) -> Callable[..., dict]:
+    def apply(api_key: str, *, credits_usd: float = 100.0, rate_limit_per_minute: int = 2000) -> dict:
+        r = admin.put(
+            f"/sandbox/accounts/{api_key}",
+            json={"credits_usd": credits_usd, "rate_limit_per_minute": rate_limit_per_minute},
+        )
+        assert r.status_code in (200, 201, 204), f"PUT /sandbox/accounts/{api_key} -> {r.status_code} {r.text[:300]}"
+        return r.json() if r.content else {}
+
+    return apply
