@@ -4,21 +4,18 @@ import Testing
 
 @Suite("Retry policy and error mapping")
 struct RetryPolicyTests {
-    struct Fixed: RandomNumberGenerator {
-        var value: UInt64
-        mutating func next() -> UInt64 { value }
-    }
-
     @Test func backoffGrowsExponentiallyUpToTheCap() {
         let policy = RetryPolicy(maxAttempts: 10, initialBackoff: .milliseconds(100), maxBackoff: .seconds(1))
-        var top = Fixed(value: .max)
-        #expect(policy.backoff(beforeRetry: 1, using: &top) <= .milliseconds(100))
-        #expect(policy.backoff(beforeRetry: 1, using: &top) > .milliseconds(90))
-        #expect(policy.backoff(beforeRetry: 3, using: &top) > .milliseconds(390))
-        #expect(policy.backoff(beforeRetry: 3, using: &top) <= .milliseconds(400))
-        #expect(policy.backoff(beforeRetry: 9, using: &top) <= .seconds(1))
-        var bottom = Fixed(value: 0)
-        #expect(policy.backoff(beforeRetry: 5, using: &bottom) == .zero)
+        var generator = SystemRandomNumberGenerator()
+        func draws(_ retry: Int) -> [Duration] { (0..<400).map { _ in policy.backoff(beforeRetry: retry, using: &generator) } }
+        // Full jitter: uniform between zero and min(initial × 2^(retry-1), cap).
+        for (retry, ceiling) in [(1, Duration.milliseconds(100)), (3, .milliseconds(400)), (9, .seconds(1))] {
+            let samples = draws(retry)
+            #expect(samples.allSatisfy { $0 >= .zero && $0 <= ceiling }, "retry \(retry)")
+            #expect(samples.contains { $0 > ceiling * 0.8 }, "retry \(retry) never came near its ceiling")
+            #expect(samples.contains { $0 < ceiling * 0.2 }, "retry \(retry) never drew a short delay")
+        }
+        #expect(RetryPolicy(initialBackoff: .zero).backoff(beforeRetry: 4, using: &generator) == .zero)
     }
 
     @Test func jitterSpreadsDelays() {

@@ -268,7 +268,7 @@ public actor SandboxStore {
         try charge(apiKey: apiKey, runs: processors.count, pricePerRun: processors.map(\.priceUSD))
 
         let existing = record.runIDs.compactMap { runs[$0] }
-        let eventCursor = Self.groupEventLog(group: record, runs: existing, upTo: now).last?.id
+        let eventCursor = Self.latestEventID(group: record, runs: existing, at: now)
         let firstIndex = record.runIDs.count
         var newIDs: [String] = []
         newIDs.reserveCapacity(request.inputs.count)
@@ -292,27 +292,7 @@ public actor SandboxStore {
     // MARK: Group views (pure)
 
     static func groupStatus(group: GroupRecord, runs: [RunRecord], at now: ContinuousClock.Instant) -> TaskGroupStatus {
-        var counts: [String: Int] = [:]
-        var active = false
-        var modified = group.createdWall
-        for run in runs {
-            let status = run.status(at: now)
-            counts[status.rawValue, default: 0] += 1
-            active = active || status.isActive
-            let changed = run.wallTime(at: run.modifiedOffset(at: now))
-            if changed > modified { modified = changed }
-        }
-        let message: String
-        if runs.isEmpty {
-            message = "No runs added yet"
-        } else if active {
-            message = "\(runs.count - (counts["queued"] ?? 0) - (counts["running"] ?? 0)) of \(runs.count) runs finished"
-        } else {
-            message = "All \(runs.count) runs finished"
-        }
-        return TaskGroupStatus(
-            numTaskRuns: runs.count, taskRunStatusCounts: counts, isActive: active, statusMessage: message,
-            modifiedAt: Timestamp.string(modified))
+        GroupTimeline(group: group, runs: runs).status(at: now)
     }
 
     static func groupResponse(_ group: GroupRecord, runs: [RunRecord], at now: ContinuousClock.Instant) -> TaskGroup {
@@ -328,62 +308,140 @@ public actor SandboxStore {
         var id: String { key.description }
     }
 
-    /// The group's `/events` log up to `now`: for every run that ended, its final state,
-    /// then the group status as of that moment.
-    static func groupEventLog(group: GroupRecord, runs: [RunRecord], upTo now: ContinuousClock.Instant) -> [GroupLogEntry] {
-        let ended = runs.enumerated()
-            .filter { $0.element.finished <= now }
-            .map { (index: $0.offset, run: $0.element, ms: Self.milliseconds(group.created.duration(to: $0.element.finished))) }
-            .sorted { ($0.ms, $0.index) < ($1.ms, $1.index) }
+    /// The group's `/events` log up to `now`, after `cursor`: for every run that ended, its final
+    /// state, then the group status as of that moment. O(n log n) in the group's runs.
+    static func groupEventLog(
+        group: GroupRecord, runs: [RunRecord], upTo now: ContinuousClock.Instant, after cursor: GroupEventKey? = nil
+    ) -> [GroupLogEntry] {
+        let ended = endedRuns(group: group, runs: runs, upTo: now)
+        guard !ended.isEmpty else { return [] }
+        let timeline = GroupTimeline(group: group, runs: runs)
         var log: [GroupLogEntry] = []
-        log.reserveCapacity(ended.count * 2)
         for entry in ended {
-            let runKey = GroupEventKey(milliseconds: entry.ms, index: entry.index, kind: 0)
-            log.append(
-                GroupLogEntry(
-                    key: runKey,
-                    event: entry.run.stateEvent(at: entry.run.finished, eventID: runKey.description, includeOutput: false)))
-            let statusKey = GroupEventKey(milliseconds: entry.ms, index: entry.index, kind: 1)
+            let run = runs[entry.index]
+            let runKey = GroupEventKey(nanoseconds: entry.offset, index: entry.index, kind: 0)
+            let statusKey = GroupEventKey(nanoseconds: entry.offset, index: entry.index, kind: 1)
+            if let cursor, statusKey <= cursor { continue }
+            if cursor.map({ runKey > $0 }) ?? true {
+                log.append(
+                    GroupLogEntry(key: runKey, event: run.stateEvent(at: run.finished, eventID: runKey.description, includeOutput: false)))
+            }
             log.append(
                 GroupLogEntry(
                     key: statusKey,
-                    event: .groupStatus(
-                        GroupStatusEvent(
-                            eventID: statusKey.description,
-                            status: groupStatus(group: group, runs: runs, at: entry.run.finished)))))
+                    event: .groupStatus(GroupStatusEvent(eventID: statusKey.description, status: timeline.status(at: run.finished)))))
         }
         return log
     }
 
-    static func milliseconds(_ duration: Duration) -> Int64 {
+    /// The id of the newest event in the group's log at `now`, if any.
+    static func latestEventID(group: GroupRecord, runs: [RunRecord], at now: ContinuousClock.Instant) -> String? {
+        endedRuns(group: group, runs: runs, upTo: now).last.map {
+            GroupEventKey(nanoseconds: $0.offset, index: $0.index, kind: 1).description
+        }
+    }
+
+    /// Runs that ended by `now`, ordered by exact end time, then by index.
+    static func endedRuns(group: GroupRecord, runs: [RunRecord], upTo now: ContinuousClock.Instant) -> [(offset: Int64, index: Int)] {
+        var ended: [(offset: Int64, index: Int)] = []
+        for (index, run) in runs.enumerated() where run.finished <= now {
+            ended.append((nanoseconds(group.created.duration(to: run.finished)), index))
+        }
+        ended.sort { ($0.offset, $0.index) < ($1.offset, $1.index) }
+        return ended
+    }
+
+    /// Exact to the nanosecond: ordering by exact end time keeps the log append-only, because
+    /// every event a reader has seen ended no later than the moment it read.
+    static func nanoseconds(_ duration: Duration) -> Int64 {
         let (seconds, attoseconds) = duration.components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }
 
-/// A position in a group's event log; its text form is the `event_id`.
+/// A position in a group's event log (end time since the group's creation in nanoseconds, run
+/// index, event kind); its text form is the `event_id`.
 struct GroupEventKey: Comparable, Sendable, CustomStringConvertible {
-    let milliseconds: Int64
+    let nanoseconds: Int64
     let index: Int
     let kind: Int
 
-    init(milliseconds: Int64, index: Int, kind: Int) {
-        self.milliseconds = milliseconds
+    init(nanoseconds: Int64, index: Int, kind: Int) {
+        self.nanoseconds = nanoseconds
         self.index = index
         self.kind = kind
     }
 
     init?(_ text: String) {
         let parts = text.split(separator: "-")
-        guard parts.count == 3, let ms = Int64(parts[0]), let index = Int(parts[1]), let kind = Int(parts[2]) else {
+        guard parts.count == 3, let offset = Int64(parts[0]), let index = Int(parts[1]), let kind = Int(parts[2]) else {
             return nil
         }
-        self.init(milliseconds: ms, index: index, kind: kind)
+        self.init(nanoseconds: offset, index: index, kind: kind)
     }
 
-    var description: String { "\(milliseconds)-\(index)-\(kind)" }
+    var description: String { "\(nanoseconds)-\(index)-\(kind)" }
 
     static func < (lhs: Self, rhs: Self) -> Bool {
-        (lhs.milliseconds, lhs.index, lhs.kind) < (rhs.milliseconds, rhs.index, rhs.kind)
+        (lhs.nanoseconds, lhs.index, lhs.kind) < (rhs.nanoseconds, rhs.index, rhs.kind)
+    }
+}
+
+/// A group's runs as sorted transition times, so the status at any instant is a few binary
+/// searches instead of a pass over every run.
+struct GroupTimeline: Sendable {
+    let group: GroupRecord
+    private let created: [ContinuousClock.Instant]
+    private let started: [ContinuousClock.Instant]
+    private let completed: [ContinuousClock.Instant]
+    private let failed: [ContinuousClock.Instant]
+
+    init(group: GroupRecord, runs: [RunRecord]) {
+        self.group = group
+        created = runs.map(\.created).sorted()
+        started = runs.map { $0.created + $0.startOffset }.sorted()
+        completed = runs.filter { $0.failure == nil }.map(\.finished).sorted()
+        failed = runs.filter { $0.failure != nil }.map(\.finished).sorted()
+    }
+
+    /// How many of `instants` (sorted) are at or before `moment`.
+    private static func count(_ instants: [ContinuousClock.Instant], atOrBefore moment: ContinuousClock.Instant) -> Int {
+        var low = 0
+        var high = instants.count
+        while low < high {
+            let middle = (low + high) / 2
+            if instants[middle] <= moment { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    /// The aggregate status as it was at `moment` (runs added later do not count yet).
+    func status(at moment: ContinuousClock.Instant) -> TaskGroupStatus {
+        let existing = Self.count(created, atOrBefore: moment)
+        let running = Self.count(started, atOrBefore: moment)
+        let done = Self.count(completed, atOrBefore: moment)
+        let failures = Self.count(failed, atOrBefore: moment)
+        let queued = existing - running
+        let inProgress = running - done - failures
+        var counts: [String: Int] = [:]
+        for (status, count) in [(RunStatus.queued, queued), (.running, inProgress), (.completed, done), (.failed, failures)] where count > 0 {
+            counts[status.rawValue] = count
+        }
+        var latest = group.created
+        for (instants, count) in [(created, existing), (started, running), (completed, done), (failed, failures)] where count > 0 {
+            latest = max(latest, instants[count - 1])
+        }
+        let modified = group.createdWall.addingTimeInterval(Double(SandboxStore.nanoseconds(group.created.duration(to: latest))) / 1e9)
+        let message: String
+        if existing == 0 {
+            message = "No runs added yet"
+        } else if queued + inProgress > 0 {
+            message = "\(done + failures) of \(existing) runs finished"
+        } else {
+            message = "All \(existing) runs finished"
+        }
+        return TaskGroupStatus(
+            numTaskRuns: existing, taskRunStatusCounts: counts, isActive: queued + inProgress > 0, statusMessage: message,
+            modifiedAt: Timestamp.string(modified))
     }
 }

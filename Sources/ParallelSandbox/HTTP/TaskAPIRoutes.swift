@@ -253,7 +253,7 @@ struct TaskAPIRoutes: Sendable {
             while true {
                 let now = clock.now
                 let (group, runs) = try await store.group(groupID, apiKey: key)
-                for entry in SandboxStore.groupEventLog(group: group, runs: runs, upTo: now) where cursor.map({ entry.key > $0 }) ?? true {
+                for entry in SandboxStore.groupEventLog(group: group, runs: runs, upTo: now, after: cursor) {
                     try await stream.send(entry.event, id: entry.id)
                     cursor = entry.key
                     sentAny = true

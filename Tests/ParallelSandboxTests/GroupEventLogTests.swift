@@ -1,0 +1,83 @@
+import Foundation
+import JSON
+import ParallelAPI
+@testable import ParallelSandbox
+import Testing
+
+/// The group event log behind `/events` (reference §3.4: resumable with `last_event_id`).
+/// Tested on the pure log function, so sub-millisecond timings can be set exactly.
+@Suite("Group event log")
+struct GroupEventLogTests {
+    static func record(index: Int, created: ContinuousClock.Instant, runFor: Duration, fails: Bool = false) throws -> RunRecord {
+        let processor = try #require(Processor(name: "lite"))
+        return RunRecord(
+            id: "trun_\(String(repeating: "0", count: 31))\(index)", apiKey: Keys.demo,
+            input: TaskRunInput(processor: "lite", input: .string("run \(index)")), effectiveSpec: nil, processor: processor,
+            groupID: "tgrp_test", groupIndex: index, created: created, createdWall: Date(), queuedFor: .zero, runFor: runFor,
+            failure: fails ? ErrorObject(refID: "ref", message: "failed") : nil, eventsEnabled: false, warnings: nil, output: nil,
+            trace: [])
+    }
+
+    static func group(created: ContinuousClock.Instant, runs: [RunRecord]) -> GroupRecord {
+        GroupRecord(
+            id: "tgrp_test", apiKey: Keys.demo, metadata: nil, created: created, createdWall: Date(), runIDs: runs.map(\.id),
+            lastAdded: created)
+    }
+
+    /// Whether the log read at `earlier` is a prefix of the log read at `later`, and every entry
+    /// added since sorts after the last one seen: what a client resuming with `last_event_id` relies on.
+    static func isAppendOnly(_ group: GroupRecord, _ runs: [RunRecord], earlier: ContinuousClock.Instant, later: ContinuousClock.Instant)
+        -> Bool
+    {
+        let first = SandboxStore.groupEventLog(group: group, runs: runs, upTo: earlier).map(\.id)
+        let second = SandboxStore.groupEventLog(group: group, runs: runs, upTo: later).map(\.id)
+        return Array(second.prefix(first.count)) == first
+    }
+
+    @Test("Each ended run contributes its final state then the group status, in order of ending")
+    func logShape() throws {
+        let start = ContinuousClock.now
+        let runs = [
+            try Self.record(index: 0, created: start, runFor: .milliseconds(30)),
+            try Self.record(index: 1, created: start, runFor: .milliseconds(10), fails: true),
+            try Self.record(index: 2, created: start, runFor: .milliseconds(20)),
+        ]
+        let group = Self.group(created: start, runs: runs)
+        let log = SandboxStore.groupEventLog(group: group, runs: runs, upTo: start + .milliseconds(40))
+        #expect(log.count == 6)
+        #expect(log.compactMap { $0.event.runState?.run.runID } == [runs[1].id, runs[2].id, runs[0].id])
+        #expect(log.map(\.event.type) == ["task_run.state", "task_group_status", "task_run.state", "task_group_status", "task_run.state", "task_group_status"])
+        let statuses = log.compactMap { $0.event.groupStatus?.status }
+        #expect(statuses.map(\.isActive) == [true, true, false])
+        #expect(statuses.last?.taskRunStatusCounts == ["completed": 2, "failed": 1])
+        #expect(log.map(\.id) == log.sorted { $0.key < $1.key }.map(\.id))
+        #expect(Set(log.map(\.id)).count == log.count)
+        // Before anything ends the log is empty.
+        #expect(SandboxStore.groupEventLog(group: group, runs: runs, upTo: start + .milliseconds(5)).isEmpty)
+        for entry in log { #expect(entry.event.eventID == entry.id) }
+    }
+
+    @Test("The log only grows at its end while runs of one batch end")
+    func appendOnlyWithinABatch() throws {
+        let start = ContinuousClock.now
+        let created = start + .microseconds(400)
+        let runs = try (0..<6).map { try Self.record(index: $0, created: created, runFor: .milliseconds(5 + ($0 * 7) % 4)) }
+        let group = Self.group(created: start, runs: runs)
+        for step in 0..<40 {
+            let earlier = start + .microseconds(step * 250)
+            #expect(Self.isAppendOnly(group, runs, earlier: earlier, later: earlier + .microseconds(250)))
+        }
+    }
+
+    @Test("The log only grows at its end when runs added at different times end within the same millisecond")
+    func appendOnlyAcrossBatches() throws {
+        let start = ContinuousClock.now
+        // Run 0 (first batch) ends at 10.8 ms; run 1 (second batch) ends at 10.2 ms.
+        let runs = [
+            try Self.record(index: 0, created: start + .microseconds(800), runFor: .milliseconds(10)),
+            try Self.record(index: 1, created: start + .microseconds(3_200), runFor: .milliseconds(7)),
+        ]
+        let group = Self.group(created: start, runs: runs)
+        #expect(Self.isAppendOnly(group, runs, earlier: start + .microseconds(10_500), later: start + .milliseconds(11)))
+    }
+}
