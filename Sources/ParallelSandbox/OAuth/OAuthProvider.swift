@@ -348,6 +348,7 @@ struct OAuthProviderRoutes: Sendable {
         <style>
         body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}
         .banner{background:#fff3cd;border:1px solid #e0c36b;padding:.6rem .8rem;border-radius:6px;font-size:.9rem}
+        h1{font-size:1.5rem;line-height:1.25}
         label{display:block;margin-top:1rem;font-weight:600}
         input[name=api_key]{width:100%;padding:.5rem;font:inherit;box-sizing:border-box}
         .buttons{display:flex;gap:.5rem;margin-top:1rem}
