@@ -32,6 +32,9 @@ let package = Package(
         // Arbitrary JSON as a value type, shared by every module that speaks JSON.
         .target(name: "JSON", swiftSettings: swiftSettings),
 
+        // The MCP protocol: JSON-RPC 2.0, MCP messages, version negotiation. No HTTP.
+        .target(name: "MCPProtocol", dependencies: ["JSON"], swiftSettings: swiftSettings),
+
         // Typed client for Parallel's Task and Task Group APIs (upstream).
         .target(
             name: "ParallelAPI",
@@ -118,6 +121,11 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MCPProtocolTests",
+            dependencies: ["JSON", "MCPProtocol"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

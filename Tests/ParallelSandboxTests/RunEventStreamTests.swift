@@ -156,7 +156,8 @@ struct RunEventStreamTests {
 
     @Test("Idle streams send keep-alive comments, which parsers skip")
     func heartbeats() async throws {
-        let configuration = SandboxConfiguration(timeFactor: 0.02, heartbeatInterval: .milliseconds(10))
+        // A lite run of about 3 s: long enough that even a starved scheduler sends a keep-alive.
+        let configuration = SandboxConfiguration(timeFactor: 0.05, heartbeatInterval: .milliseconds(10))
         try await withSandbox(configuration) { sandbox in
             let run = try await sandbox.createRun(processor: "lite", input: .string(slowInput("Heartbeat", processor: "lite")))
             let response = try await sandbox.get("/v1/tasks/runs/\(run.runID)/events")

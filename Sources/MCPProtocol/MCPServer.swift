@@ -1,0 +1,408 @@
+import Foundation
+import JSON
+
+/// The `_meta` keys a 2026-07-28 request and result carry.
+public enum MetaKey {
+    public static let protocolVersion = "io.modelcontextprotocol/protocolVersion"
+    public static let clientInfo = "io.modelcontextprotocol/clientInfo"
+    public static let clientCapabilities = "io.modelcontextprotocol/clientCapabilities"
+    public static let serverInfo = "io.modelcontextprotocol/serverInfo"
+    public static let progressToken = "progressToken"
+}
+
+/// How long clients may cache `server/discover` and `tools/list` results (2026-07-28 `ttlMs`/`cacheScope`).
+public struct CachePolicy: Sendable, Hashable {
+    /// `"public"` (same for every caller) or `"private"` (per authorization context).
+    public enum Scope: String, Sendable, Hashable { case `public`, `private` }
+
+    public var ttlMilliseconds: Int
+    public var scope: Scope
+
+    public init(ttlMilliseconds: Int, scope: Scope) {
+        self.ttlMilliseconds = max(0, ttlMilliseconds)
+        self.scope = scope
+    }
+
+    /// Always stale, private: the safe default when tool lists may depend on the caller.
+    public static let noCache = CachePolicy(ttlMilliseconds: 0, scope: .private)
+}
+
+/// A stateless MCP server for tools: turns one HTTP POST body into one outcome.
+///
+/// Nothing is remembered between calls, so any replica can answer any request. Legacy clients
+/// (2025-03-26, 2025-06-18, 2025-11-25) are served after `initialize`, with the version of each
+/// later request taken from `MCP-Protocol-Version` (2025-03-26 when absent). Modern clients
+/// (2026-07-28) declare version and capabilities in each request's `_meta`.
+public struct MCPServer: Sendable {
+    /// Static settings.
+    public struct Configuration: Sendable {
+        public var serverInfo: Implementation
+        public var instructions: String?
+        public var capabilities: ServerCapabilities
+        /// Versions served, any order. Legacy ones are offered by `initialize`, modern ones accepted in `_meta`.
+        public var supportedVersions: [ProtocolVersion]
+        public var cachePolicy: CachePolicy
+
+        public init(
+            serverInfo: Implementation, instructions: String? = nil, capabilities: ServerCapabilities = ServerCapabilities(),
+            supportedVersions: [ProtocolVersion] = [.v2026_07_28, .v2025_11_25, .v2025_06_18, .v2025_03_26],
+            cachePolicy: CachePolicy = .noCache
+        ) {
+            self.serverInfo = serverInfo
+            self.instructions = instructions
+            self.capabilities = capabilities
+            self.supportedVersions = supportedVersions
+            self.cachePolicy = cachePolicy
+        }
+    }
+
+    public let configuration: Configuration
+    private let handlers: [any ToolHandler]
+    private let index: [String: Int]
+
+    /// Creates a server. Tool names must be unique (a duplicate is a programming error).
+    public init(configuration: Configuration, tools: [any ToolHandler]) {
+        self.configuration = configuration
+        self.handlers = tools
+        var index: [String: Int] = [:]
+        for (position, handler) in tools.enumerated() {
+            precondition(index[handler.tool.name] == nil, "duplicate tool name \(handler.tool.name)")
+            index[handler.tool.name] = position
+        }
+        self.index = index
+    }
+
+    /// The tool definitions, in registration order.
+    public var tools: [Tool] { handlers.map(\.tool) }
+
+    /// Supported versions, newest first.
+    var supportedNewestFirst: [ProtocolVersion] { configuration.supportedVersions.sorted(by: >) }
+    var legacyVersions: [ProtocolVersion] { supportedNewestFirst.filter { !$0.isModern } }
+
+    // MARK: Entry points
+
+    /// Handles one POST body completely; progress reports (if any) go to `progress` as
+    /// `notifications/progress` JSON-RPC bytes.
+    public func handle(
+        body: some Collection<UInt8>, headers: MCPRequestHeaders, principal: String? = nil,
+        progress: @escaping @Sendable ([UInt8]) async -> Void = { _ in }
+    ) async -> MCPOutcome {
+        switch prepare(body: body, headers: headers, principal: principal) {
+        case .finished(let outcome): outcome
+        case .pending(let call): await call.run(progress: progress)
+        }
+    }
+
+    /// Parses and validates one POST body. Everything but `tools/call` is answered here; a tool
+    /// call is returned unstarted so the edge can choose JSON or SSE before running it.
+    public func prepare(body: some Collection<UInt8>, headers: MCPRequestHeaders, principal: String? = nil) -> MCPExchange {
+        let json: JSONValue
+        do {
+            json = try JSONDecoder().decode(JSONValue.self, from: Data(body))
+        } catch {
+            return .finished(errorOutcome(nil, JSONRPCError(code: JSONRPCError.parseError, message: "Parse error"), status: 400))
+        }
+        let message: JSONRPCMessage
+        do {
+            message = try JSONRPCMessage(json: json)
+        } catch {
+            return .finished(errorOutcome(error.id, error.error, status: 400))
+        }
+        switch message {
+        case .notification, .response:
+            // `notifications/initialized` and `notifications/cancelled` need no action from a
+            // stateless server (closing the HTTP stream is what cancels a call); unknown
+            // notifications are ignored as JSON-RPC allows.
+            return .finished(.accepted)
+        case .request(let request):
+            return route(request, headers: headers, principal: principal)
+        }
+    }
+
+    // MARK: Routing
+
+    private func route(_ request: JSONRPCRequest, headers: MCPRequestHeaders, principal: String?) -> MCPExchange {
+        if request.method == "initialize" {
+            return .finished(initialize(request))
+        }
+        let meta = request.params?["_meta"]?.objectValue
+        if let declared = meta?[MetaKey.protocolVersion] {
+            return routeModern(request, declared: declared, meta: meta ?? [:], headers: headers, principal: principal)
+        }
+        let headerVersion = headers.protocolVersion.map(ProtocolVersion.init(rawValue:))
+        if request.method == "server/discover" || headerVersion?.isModern == true {
+            return .finished(
+                errorOutcome(
+                    request.id,
+                    JSONRPCError(code: JSONRPCError.invalidParams, message: "Invalid params: _meta is missing \"\(MetaKey.protocolVersion)\""),
+                    status: 400))
+        }
+        return routeLegacy(request, headerVersion: headerVersion, principal: principal, headers: headers)
+    }
+
+    private func routeLegacy(
+        _ request: JSONRPCRequest, headerVersion: ProtocolVersion?, principal: String?, headers: MCPRequestHeaders
+    ) -> MCPExchange {
+        let version = headerVersion ?? .v2025_03_26
+        guard legacyVersions.contains(version) else {
+            // 2025-06-18+ require 400 for an unsupported header value without naming a code; −32600 is
+            // the closest classic code, and `data` lists what we do support.
+            let error = JSONRPCError(
+                code: JSONRPCError.invalidRequest, message: "Unsupported MCP-Protocol-Version: \(version.rawValue)",
+                data: ["supported": .array(legacyVersions.map { .string($0.rawValue) }), "requested": .string(version.rawValue)])
+            return .finished(errorOutcome(request.id, error, status: 400))
+        }
+        let era = Era.legacy(version)
+        switch request.method {
+        case "ping":
+            return .finished(resultOutcome(request.id, EmptyResult(), era: era))
+        case "tools/list":
+            return .finished(listTools(request, era: era))
+        case "tools/call":
+            return callTool(request, era: era, principal: principal, headers: headers)
+        default:
+            return .finished(methodNotFound(request, era: era))
+        }
+    }
+
+    private func routeModern(
+        _ request: JSONRPCRequest, declared: JSONValue, meta: [String: JSONValue], headers: MCPRequestHeaders, principal: String?
+    ) -> MCPExchange {
+        guard case .string(let declaredString) = declared else {
+            return .finished(
+                errorOutcome(
+                    request.id, JSONRPCError(code: JSONRPCError.invalidParams, message: "Invalid params: \"\(MetaKey.protocolVersion)\" must be a string"),
+                    status: 400))
+        }
+        if let mismatch = headerMismatch(request, declared: declaredString, headers: headers) {
+            return .finished(errorOutcome(request.id, JSONRPCError(code: JSONRPCError.headerMismatch, message: mismatch), status: 400))
+        }
+        let version = ProtocolVersion(rawValue: declaredString)
+        guard version.isModern, configuration.supportedVersions.contains(version) else {
+            // The spec's example lists legacy versions too: a dual-era client may fall back to them.
+            let error = JSONRPCError(
+                code: JSONRPCError.unsupportedProtocolVersion, message: "Unsupported protocol version",
+                data: ["supported": .array(supportedNewestFirst.map { .string($0.rawValue) }), "requested": .string(declaredString)])
+            return .finished(errorOutcome(request.id, error, status: 400))
+        }
+        guard case .object(let capabilities)? = meta[MetaKey.clientCapabilities] else {
+            return .finished(
+                errorOutcome(
+                    request.id, JSONRPCError(code: JSONRPCError.invalidParams, message: "Invalid params: _meta is missing \"\(MetaKey.clientCapabilities)\""),
+                    status: 400))
+        }
+        let era = Era.modern(version, clientCapabilities: capabilities)
+        switch request.method {
+        case "server/discover":
+            return .finished(discover(request, era: era))
+        case "tools/list":
+            return .finished(listTools(request, era: era))
+        case "tools/call":
+            return callTool(request, era: era, principal: principal, headers: headers)
+        default:
+            // Includes `ping` and `initialize`-era methods, which 2026-07-28 removed.
+            return .finished(methodNotFound(request, era: era))
+        }
+    }
+
+    /// 2026-07-28 Streamable HTTP: `MCP-Protocol-Version`, `Mcp-Method` and (for `tools/call`)
+    /// `Mcp-Name` are required and must equal the body's values; `Mcp-Name` may use the
+    /// `=?base64?…?=` sentinel encoding.
+    private func headerMismatch(_ request: JSONRPCRequest, declared: String, headers: MCPRequestHeaders) -> String? {
+        guard let headerVersion = headers.protocolVersion else { return "Header mismatch: MCP-Protocol-Version header is missing" }
+        guard headerVersion == declared else {
+            return "Header mismatch: MCP-Protocol-Version header value '\(headerVersion)' does not match _meta value '\(declared)'"
+        }
+        guard let headerMethod = headers.method else { return "Header mismatch: Mcp-Method header is missing" }
+        guard headerMethod == request.method else {
+            return "Header mismatch: Mcp-Method header value '\(headerMethod)' does not match body value '\(request.method)'"
+        }
+        if ["tools/call", "resources/read", "prompts/get"].contains(request.method),
+            let bodyName = request.params?["name"]?.stringValue ?? request.params?["uri"]?.stringValue
+        {
+            guard let rawName = headers.name else { return "Header mismatch: Mcp-Name header is missing" }
+            guard let headerName = Self.decodeSentinel(rawName) else { return "Header mismatch: Mcp-Name header is malformed" }
+            guard headerName == bodyName else {
+                return "Header mismatch: Mcp-Name header value '\(headerName)' does not match body value '\(bodyName)'"
+            }
+        }
+        return nil
+    }
+
+    /// Decodes a header value in the `=?base64?…?=` sentinel form; other values are returned as is.
+    static func decodeSentinel(_ value: String) -> String? {
+        let prefix = "=?base64?", suffix = "?="
+        guard value.hasPrefix(prefix), value.hasSuffix(suffix), value.count >= prefix.count + suffix.count else { return value }
+        let encoded = value.dropFirst(prefix.count).dropLast(suffix.count)
+        guard let data = Data(base64Encoded: String(encoded)) else { return nil }
+        return String(data: data, encoding: .utf8)
+    }
+
+    // MARK: Methods
+
+    private func initialize(_ request: JSONRPCRequest) -> MCPOutcome {
+        guard case .string(let requested)? = request.params?["protocolVersion"] else {
+            return errorOutcome(
+                request.id, JSONRPCError(code: JSONRPCError.invalidParams, message: "Invalid params: \"protocolVersion\" must be a string"),
+                status: 200)
+        }
+        guard let latest = legacyVersions.first else {
+            let error = JSONRPCError(
+                code: JSONRPCError.invalidRequest, message: "This server does not support initialize",
+                data: ["supported": .array(supportedNewestFirst.map { .string($0.rawValue) })])
+            return errorOutcome(request.id, error, status: 400)
+        }
+        let requestedVersion = ProtocolVersion(rawValue: requested)
+        let chosen = legacyVersions.contains(requestedVersion) ? requestedVersion : latest
+        var serverInfo = configuration.serverInfo
+        if chosen < .v2025_11_25 {
+            serverInfo.description = nil
+            serverInfo.websiteUrl = nil
+        }
+        if chosen < .v2025_06_18 { serverInfo.title = nil }
+        let result = InitializeResult(
+            protocolVersion: chosen.rawValue, capabilities: configuration.capabilities, serverInfo: serverInfo,
+            instructions: configuration.instructions)
+        return resultOutcome(request.id, result, era: .legacy(chosen))
+    }
+
+    private func discover(_ request: JSONRPCRequest, era: Era) -> MCPOutcome {
+        let result = DiscoverResult(
+            supportedVersions: supportedNewestFirst.map(\.rawValue), capabilities: configuration.capabilities,
+            instructions: configuration.instructions)
+        return resultOutcome(request.id, result, era: era, cacheable: true)
+    }
+
+    private func listTools(_ request: JSONRPCRequest, era: Era) -> MCPOutcome {
+        if let cursor = request.params?["cursor"], !cursor.isNull {
+            // The list is never paginated, so no cursor this server issued can exist.
+            return errorOutcome(request.id, JSONRPCError(code: JSONRPCError.invalidParams, message: "Invalid params: invalid cursor"), status: 200)
+        }
+        return resultOutcome(request.id, ListToolsResult(tools: tools), era: era, cacheable: true)
+    }
+
+    private func callTool(_ request: JSONRPCRequest, era: Era, principal: String?, headers: MCPRequestHeaders) -> MCPExchange {
+        guard case .string(let name)? = request.params?["name"] else {
+            return .finished(
+                errorOutcome(request.id, JSONRPCError(code: JSONRPCError.invalidParams, message: "Invalid params: \"name\" must be a string"), status: 200))
+        }
+        let arguments: [String: JSONValue]
+        switch request.params?["arguments"] {
+        case nil, .null?: arguments = [:]
+        case .object(let members)?: arguments = members
+        default:
+            return .finished(
+                errorOutcome(
+                    request.id, JSONRPCError(code: JSONRPCError.invalidParams, message: "Invalid params: \"arguments\" must be an object"), status: 200))
+        }
+        guard let position = index[name] else {
+            return .finished(errorOutcome(request.id, JSONRPCError(code: JSONRPCError.invalidParams, message: "Unknown tool: \(name)"), status: 200))
+        }
+        let handler = handlers[position]
+        let id = request.id
+        let token = request.params?["_meta"]?[MetaKey.progressToken].flatMap(JSONRPCID.init)
+        let problems = ArgumentValidator.problems(in: arguments, schema: handler.tool.inputSchema)
+        if !problems.isEmpty {
+            // Input validation failures are tool execution errors (SEP-1303), visible to the model.
+            let result = CallToolResult.error("Invalid arguments for tool \(name): \(problems.joined(separator: "; "))")
+            return .finished(resultOutcome(id, result.adapted(to: era.version), era: era))
+        }
+        let server = self
+        return .pending(
+            MCPPendingCall(
+                id: id, toolName: name, protocolVersion: era.version, progressToken: token,
+                wantsEventStream: token != nil && headers.acceptsEventStream,
+                work: { progress in
+                    await server.run(
+                        handler, arguments: arguments, id: id, token: token, era: era, principal: principal, progress: progress)
+                }))
+    }
+
+    private func run(
+        _ handler: any ToolHandler, arguments: [String: JSONValue], id: JSONRPCID, token: ProgressToken?, era: Era,
+        principal: String?, progress: @escaping @Sendable ([UInt8]) async -> Void
+    ) async -> MCPOutcome {
+        let gate = token.map { token in
+            ProgressGate(token: token) { params in
+                let notification = JSONRPCOutgoingNotification(method: "notifications/progress", params: params)
+                if let bytes = try? Self.encode(notification) { await progress(bytes) }
+            }
+        }
+        let context = ToolCallContext(
+            protocolVersion: era.version, requestID: id, progressToken: token, principal: principal,
+            clientCapabilities: era.clientCapabilities, report: { update in await gate?.deliver(update) })
+        let result: CallToolResult
+        do {
+            result = try await handler.call(arguments, context: context)
+        } catch let error as ToolError {
+            result = CallToolResult(content: [.text(error.message)], structuredContent: error.structuredContent, isError: true)
+        } catch {
+            await gate?.close()
+            return errorOutcome(id, JSONRPCError(code: JSONRPCError.internalError, message: "Internal error"), status: 200)
+        }
+        await gate?.close()
+        return resultOutcome(id, result.adapted(to: era.version), era: era)
+    }
+
+    private func methodNotFound(_ request: JSONRPCRequest, era: Era) -> MCPOutcome {
+        // 2026-07-28 Streamable HTTP requires 404 for an unimplemented method; earlier revisions say nothing.
+        errorOutcome(
+            request.id, JSONRPCError(code: JSONRPCError.methodNotFound, message: "Method not found: \(request.method)"),
+            status: era.isModern ? 404 : 200)
+    }
+
+    // MARK: Encoding
+
+    private func resultOutcome<Body: Encodable>(_ id: JSONRPCID, _ body: Body, era: Era, cacheable: Bool = false) -> MCPOutcome {
+        var fields = ModernResultFields()
+        if era.isModern {
+            fields.resultType = "complete"
+            if cacheable {
+                fields.ttlMs = configuration.cachePolicy.ttlMilliseconds
+                fields.cacheScope = configuration.cachePolicy.scope.rawValue
+            }
+            fields.serverInfo = configuration.serverInfo
+        }
+        do {
+            let bytes = try Self.encode(JSONRPCResultResponse(id: id, result: ResultEnvelope(body: body, fields: fields)))
+            return .response(status: 200, body: bytes)
+        } catch {
+            return errorOutcome(id, JSONRPCError(code: JSONRPCError.internalError, message: "Internal error: result could not be encoded"), status: 200)
+        }
+    }
+
+    private func errorOutcome(_ id: JSONRPCID?, _ error: JSONRPCError, status: Int) -> MCPOutcome {
+        let bytes =
+            (try? Self.encode(JSONRPCErrorResponse(id: id, error: error)))
+            ?? Array(#"{"error":{"code":-32603,"message":"Internal error"},"id":null,"jsonrpc":"2.0"}"#.utf8)
+        return .response(status: status, body: bytes)
+    }
+
+    static func encode(_ value: some Encodable) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(value))
+    }
+}
+
+/// Which era a request belongs to, and what it declared.
+enum Era: Sendable {
+    case legacy(ProtocolVersion)
+    case modern(ProtocolVersion, clientCapabilities: [String: JSONValue])
+
+    var version: ProtocolVersion {
+        switch self {
+        case .legacy(let version), .modern(let version, _): version
+        }
+    }
+
+    var isModern: Bool {
+        if case .modern = self { return true }
+        return false
+    }
+
+    var clientCapabilities: [String: JSONValue]? {
+        if case .modern(_, let capabilities) = self { return capabilities }
+        return nil
+    }
+}
