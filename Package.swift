@@ -48,6 +48,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The Task MCP tools' logic: inputs, processor choice, LLM-friendly result rendering.
+        .target(
+            name: "TaskTools",
+            dependencies: ["JSON", "ParallelAPI"],
+            swiftSettings: swiftSettings
+        ),
+
         // Local emulator of Parallel's Task API and OAuth provider (development tool).
         .target(
             name: "ParallelSandbox",
@@ -121,6 +128,11 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TaskToolsTests",
+            dependencies: ["JSON", "ParallelAPI", "TaskTools"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

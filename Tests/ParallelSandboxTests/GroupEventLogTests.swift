@@ -80,4 +80,27 @@ struct GroupEventLogTests {
         let group = Self.group(created: start, runs: runs)
         #expect(Self.isAppendOnly(group, runs, earlier: start + .microseconds(10_500), later: start + .milliseconds(11)))
     }
+
+    @Test("A replayed status from before a later batch never reads inactive while the group is active")
+    func replayedStatusCountsLaterRuns() throws {
+        let start = ContinuousClock.now
+        // Run 0 ends at 5 ms; run 1 is added at 20 ms and runs until 60 ms.
+        let runs = [
+            try Self.record(index: 0, created: start, runFor: .milliseconds(5)),
+            try Self.record(index: 1, created: start + .milliseconds(20), runFor: .milliseconds(40)),
+        ]
+        let group = Self.group(created: start, runs: runs)
+        let log = SandboxStore.groupEventLog(group: group, runs: runs, upTo: start + .milliseconds(30))
+        let statuses = log.compactMap { entry -> TaskGroupStatus? in
+            if case .groupStatus(let event) = entry.event { return event.status }
+            return nil
+        }
+        #expect(statuses.count == 1)
+        #expect(statuses.first?.isActive == true, "clients stop at the first inactive status")
+        #expect(statuses.first?.numTaskRuns == 2)
+        #expect(statuses.first?.count(.completed) == 1)
+        #expect(statuses.first?.count(.queued) == 1)
+        // GET /groups/{id} at the same moment agrees.
+        #expect(SandboxStore.groupStatus(group: group, runs: runs, at: start + .milliseconds(30)).isActive)
+    }
 }

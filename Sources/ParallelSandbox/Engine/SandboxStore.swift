@@ -329,7 +329,9 @@ public actor SandboxStore {
             log.append(
                 GroupLogEntry(
                     key: statusKey,
-                    event: .groupStatus(GroupStatusEvent(eventID: statusKey.description, status: timeline.status(at: run.finished)))))
+                    event: .groupStatus(
+                        GroupStatusEvent(
+                            eventID: statusKey.description, status: timeline.status(at: run.finished, includeLaterRuns: true)))))
         }
         return log
     }
@@ -415,9 +417,13 @@ struct GroupTimeline: Sendable {
         return low
     }
 
-    /// The aggregate status as it was at `moment` (runs added later do not count yet).
-    func status(at moment: ContinuousClock.Instant) -> TaskGroupStatus {
-        let existing = Self.count(created, atOrBefore: moment)
+    /// The aggregate status at `moment`.
+    ///
+    /// - Parameter includeLaterRuns: count runs added after `moment` as queued. Event streams use
+    ///   this, so that a replayed status from before a later batch never reads as inactive
+    ///   while the group is active again (clients stop at the first inactive status).
+    func status(at moment: ContinuousClock.Instant, includeLaterRuns: Bool = false) -> TaskGroupStatus {
+        let existing = includeLaterRuns ? created.count : Self.count(created, atOrBefore: moment)
         let running = Self.count(started, atOrBefore: moment)
         let done = Self.count(completed, atOrBefore: moment)
         let failures = Self.count(failed, atOrBefore: moment)
