@@ -12,16 +12,15 @@ struct GroupEventLogTests {
         let processor = try #require(Processor(name: "lite"))
         return RunRecord(
             id: "trun_\(String(repeating: "0", count: 31))\(index)", apiKey: Keys.demo,
-            input: TaskRunInput(processor: "lite", input: .string("run \(index)")), effectiveSpec: nil, processor: processor,
-            groupID: "tgrp_test", groupIndex: index, created: created, createdWall: Date(), queuedFor: .zero, runFor: runFor,
-            failure: fails ? ErrorObject(refID: "ref", message: "failed") : nil, eventsEnabled: false, warnings: nil, output: nil,
+            input: TaskRunInput(processor: "lite", input: .string("run \(index)")), processor: processor,
+            groupID: "tgrp_test", created: created, createdWall: Date(), queuedFor: .zero, runFor: runFor,
+            failure: fails ? ErrorObject(refID: "ref", message: "failed") : nil, warnings: nil, output: nil,
             trace: [])
     }
 
     static func group(created: ContinuousClock.Instant, runs: [RunRecord]) -> GroupRecord {
         GroupRecord(
-            id: "tgrp_test", apiKey: Keys.demo, metadata: nil, created: created, createdWall: Date(), runIDs: runs.map(\.id),
-            lastAdded: created)
+            id: "tgrp_test", apiKey: Keys.demo, metadata: nil, created: created, createdWall: Date(), runIDs: runs.map(\.id))
     }
 
     /// Whether the log read at `earlier` is a prefix of the log read at `later`, and every entry

@@ -9,12 +9,8 @@ struct RunRecord: Sendable {
     let apiKey: String
     /// The request as received (what `/input` returns).
     let input: TaskRunInput
-    /// The spec in force (the run's own, else the group's default).
-    let effectiveSpec: TaskSpec?
     let processor: Processor
     let groupID: String?
-    /// Position within its group, in the order runs were added.
-    let groupIndex: Int?
     let created: ContinuousClock.Instant
     let createdWall: Date
     /// Time spent `queued`, then `running`.
@@ -22,10 +18,9 @@ struct RunRecord: Sendable {
     let runFor: Duration
     /// Set when the run ends `failed`.
     let failure: ErrorObject?
-    let eventsEnabled: Bool
     let warnings: [RunWarning]?
     let output: TaskOutput?
-    /// Progress messages, as offsets from creation.
+    /// Progress messages, as offsets from creation; empty when events are not enabled.
     let trace: [TraceEntry]
 
     struct TraceEntry: Sendable {
@@ -46,7 +41,7 @@ struct RunRecord: Sendable {
     }
 
     func wallTime(at offset: Duration) -> Date {
-        createdWall.addingTimeInterval(Double(offset.components.seconds) + Double(offset.components.attoseconds) / 1e18)
+        createdWall.addingTimeInterval(offset.timeInterval)
     }
 
     func modifiedOffset(at now: ContinuousClock.Instant) -> Duration {
@@ -84,7 +79,13 @@ struct GroupRecord: Sendable {
     let created: ContinuousClock.Instant
     let createdWall: Date
     var runIDs: [String]
-    var lastAdded: ContinuousClock.Instant
+}
+
+extension Duration {
+    /// The duration in seconds, for `Date` arithmetic.
+    var timeInterval: TimeInterval {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
 }
 
 /// RFC 3339 timestamps with microseconds, as Parallel writes them.

@@ -90,9 +90,11 @@ public actor SandboxStore {
         recentCreates[apiKey] = recent
     }
 
-    func charge(apiKey: String, runs count: Int, pricePerRun: [Double]) throws(SandboxError) {
+    /// Spends the price of each new run, or throws 402 and spends nothing.
+    func charge(apiKey: String, prices: [Double]) throws(SandboxError) {
         guard var account = accounts[apiKey] else { throw .unauthorized }
-        let cost = pricePerRun.reduce(0, +)
+        let count = prices.count
+        let cost = prices.reduce(0, +)
         if cost > account.creditsUSD + 1e-9 {
             throw SandboxError(
                 status: 402,
@@ -114,10 +116,10 @@ public actor SandboxStore {
         if let previous = input.previousInteractionID {
             try checkPreviousInteraction(previous, apiKey: apiKey, now: now)
         }
-        try charge(apiKey: apiKey, runs: 1, pricePerRun: [processor.priceUSD])
+        try charge(apiKey: apiKey, prices: [processor.priceUSD])
         let record = makeRun(
             apiKey: apiKey, input: input, defaultSpec: nil, processor: processor, warnings: check.warnings,
-            group: nil, betas: betas, now: now)
+            groupID: nil, betas: betas, now: now)
         runs[record.id] = record
         return record.taskRun(at: now)
     }
@@ -137,8 +139,9 @@ public actor SandboxStore {
 
     func makeRun(
         apiKey: String, input: TaskRunInput, defaultSpec: TaskSpec?, processor: Processor, warnings: [RunWarning],
-        group: (id: String, index: Int)?, betas: Set<String>, now: ContinuousClock.Instant
+        groupID: String?, betas: Set<String>, now: ContinuousClock.Instant
     ) -> RunRecord {
+        let createdWall = Date()
         let spec = input.taskSpec ?? defaultSpec
         var timing = Synthesizer.generator(input: input.input, spec: spec, processor: processor.name)
         let fraction = Double(timing.next() % 10_000) / 10_000
@@ -171,7 +174,7 @@ public actor SandboxStore {
                 samples.append("https://example.com/sandbox/\(Synthesizer.slugify(topic))/\(index + 1)")
                 let message = ProgressMessageEvent(
                     type: TaskEvent.progressMessagePrefix + step.kind, message: step.message,
-                    timestamp: Timestamp.string(Date().addingTimeInterval(Double(offset.components.seconds) + Double(offset.components.attoseconds) / 1e18)))
+                    timestamp: Timestamp.string(createdWall.addingTimeInterval(offset.timeInterval)))
                 let stats = ProgressStatsEvent(
                     sourceStats: SourceStats(
                         numSourcesConsidered: 8 * (index + 1), numSourcesRead: 3 * (index + 1),
@@ -181,9 +184,9 @@ public actor SandboxStore {
             }
         }
         return RunRecord(
-            id: Identifier.run(), apiKey: apiKey, input: input, effectiveSpec: spec, processor: processor,
-            groupID: group?.id, groupIndex: group?.index, created: now, createdWall: Date(), queuedFor: queuedFor,
-            runFor: runFor, failure: failure, eventsEnabled: eventsEnabled, warnings: warnings.isEmpty ? nil : warnings,
+            id: Identifier.run(), apiKey: apiKey, input: input, processor: processor, groupID: groupID, created: now,
+            createdWall: createdWall, queuedFor: queuedFor, runFor: runFor, failure: failure,
+            warnings: warnings.isEmpty ? nil : warnings,
             output: output, trace: trace)
     }
 
@@ -212,29 +215,31 @@ public actor SandboxStore {
         guard accounts[apiKey] != nil else { throw .unauthorized }
         let now = ContinuousClock.now
         let record = GroupRecord(
-            id: Identifier.group(), apiKey: apiKey, metadata: metadata, created: now, createdWall: Date(), runIDs: [],
-            lastAdded: now)
+            id: Identifier.group(), apiKey: apiKey, metadata: metadata, created: now, createdWall: Date(), runIDs: [])
         groups[record.id] = record
         return Self.groupResponse(record, runs: [], at: now)
     }
 
     /// The group and its runs (in the order they were added), if it belongs to `apiKey`.
     func group(_ id: String, apiKey: String) throws(SandboxError) -> (GroupRecord, [RunRecord]) {
+        let group = try ownedGroup(id, apiKey: apiKey)
+        return (group, group.runIDs.compactMap { runs[$0] })
+    }
+
+    /// The group record, if the key is valid and the group belongs to it (401, else 404).
+    private func ownedGroup(_ id: String, apiKey: String) throws(SandboxError) -> GroupRecord {
         guard accounts[apiKey] != nil else { throw .unauthorized }
         guard let group = groups[id], group.apiKey == apiKey else {
             throw SandboxError(status: 404, message: "TaskGroup not found")
         }
-        return (group, group.runIDs.compactMap { runs[$0] })
+        return group
     }
 
     func addRuns(
         apiKey: String, groupID: String, request: AddRunsRequest, betas: Set<String>
     ) throws(SandboxError) -> TaskGroupRunResponse {
         let now = ContinuousClock.now
-        guard accounts[apiKey] != nil else { throw .unauthorized }
-        guard var record = groups[groupID], record.apiKey == apiKey else {
-            throw SandboxError(status: 404, message: "TaskGroup not found")
-        }
+        var record = try ownedGroup(groupID, apiKey: apiKey)
         guard request.inputs.count <= 1_000 else {
             throw SandboxError.validation(
                 [ValidationIssue(
@@ -248,24 +253,19 @@ public actor SandboxStore {
                 fastAPIShape: true)
         }
         try admitCreate(apiKey: apiKey, now: now)
+        let defaultSpec = request.defaultTaskSpec.map { Validation.checkSpec($0, location: ["body", "default_task_spec"]) }
         var issues: [ValidationIssue] = []
         var checks: [InputCheck] = []
         for (index, input) in request.inputs.enumerated() {
-            let check = Validation.check(input, defaultSpec: request.defaultTaskSpec, location: ["body", "inputs", .int(index)])
+            let check = Validation.check(input, defaultSpec: defaultSpec, location: ["body", "inputs", .int(index)])
             if check.processor == nil { throw .invalidProcessor }
             issues += check.issues
             checks.append(check)
         }
-        if let spec = request.defaultTaskSpec, case .json(let schema) = spec.outputSchema {
-            var ignored: [RunWarning] = []
-            Validation.checkOutputSchema(
-                schema,
-                issue: { issues.append(ValidationIssue(location: ["body", "default_task_spec", "output_schema", "json_schema"] + $0, message: $1, type: "value_error")) },
-                warnings: &ignored)
-        }
+        issues += defaultSpec?.issues ?? []
         if !issues.isEmpty { throw SandboxError.validation(issues, fastAPIShape: true) }
         let processors = checks.compactMap(\.processor)
-        try charge(apiKey: apiKey, runs: processors.count, pricePerRun: processors.map(\.priceUSD))
+        try charge(apiKey: apiKey, prices: processors.map(\.priceUSD))
 
         let existing = record.runIDs.compactMap { runs[$0] }
         let eventCursor = Self.latestEventID(group: record, runs: existing, at: now)
@@ -275,12 +275,11 @@ public actor SandboxStore {
         for (offset, input) in request.inputs.enumerated() {
             let record = makeRun(
                 apiKey: apiKey, input: input, defaultSpec: request.defaultTaskSpec, processor: processors[offset],
-                warnings: checks[offset].warnings, group: (groupID, firstIndex + offset), betas: betas, now: now)
+                warnings: checks[offset].warnings, groupID: groupID, betas: betas, now: now)
             runs[record.id] = record
             newIDs.append(record.id)
         }
         record.runIDs += newIDs
-        record.lastAdded = now
         groups[groupID] = record
         let all = record.runIDs.compactMap { runs[$0] }
         return TaskGroupRunResponse(
@@ -437,7 +436,7 @@ struct GroupTimeline: Sendable {
         for (instants, count) in [(created, existing), (started, running), (completed, done), (failed, failures)] where count > 0 {
             latest = max(latest, instants[count - 1])
         }
-        let modified = group.createdWall.addingTimeInterval(Double(SandboxStore.nanoseconds(group.created.duration(to: latest))) / 1e9)
+        let modified = group.createdWall.addingTimeInterval(group.created.duration(to: latest).timeInterval)
         let message: String
         if existing == 0 {
             message = "No runs added yet"

@@ -13,6 +13,15 @@ struct ValidationIssue: Sendable, Hashable {
     }
 }
 
+/// A task spec checked once: its encoded length, and what its output schema's rules found.
+struct CheckedSpec: Sendable {
+    let spec: TaskSpec
+    /// Characters of the spec as JSON (the 15,000 and 25,000 limits count these).
+    let length: Int
+    let issues: [ValidationIssue]
+    let warnings: [RunWarning]
+}
+
 /// What validating one run input found.
 struct InputCheck: Sendable {
     var processor: Processor?
@@ -31,7 +40,33 @@ enum Validation {
         "citations", "confidence", "evidence", "reasoning", "source", "sources", "source_urls",
     ]
 
-    static func check(_ input: TaskRunInput, defaultSpec: TaskSpec?, location base: [JSONValue]) -> InputCheck {
+    /// Checks a spec's output schema and measures it, locating issues under `location`.
+    static func checkSpec(_ spec: TaskSpec, location: [JSONValue]) -> CheckedSpec {
+        var issues: [ValidationIssue] = []
+        var warnings: [RunWarning] = []
+        switch spec.outputSchema {
+        case .json(let schema):
+            checkOutputSchema(
+                schema,
+                issue: { path, message in
+                    issues.append(
+                        ValidationIssue(location: location + ["output_schema", "json_schema"] + path, message: message, type: "value_error"))
+                },
+                warnings: &warnings)
+        case .other:
+            issues.append(
+                ValidationIssue(
+                    location: location + ["output_schema", "type"], message: "output schema type must be json, text or auto",
+                    type: "value_error"))
+        case .text, .auto:
+            break
+        }
+        return CheckedSpec(spec: spec, length: encodedLength(spec), issues: issues, warnings: warnings)
+    }
+
+    /// Checks one run input. A run without its own spec uses `defaultSpec`, whose issues the caller
+    /// reports once (at its own location) rather than once per input.
+    static func check(_ input: TaskRunInput, defaultSpec: CheckedSpec?, location base: [JSONValue]) -> InputCheck {
         var check = InputCheck(processor: Processor(name: input.processor))
         func issue(_ path: [JSONValue], _ message: String, _ type: String = "value_error") {
             check.issues.append(ValidationIssue(location: base + path, message: message, type: type))
@@ -42,28 +77,19 @@ enum Validation {
         default: issue(["input"], "input must be a string or an object", "type_error")
         }
 
-        let spec = input.taskSpec ?? defaultSpec
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let specLength = spec.flatMap { try? encoder.encode($0) }?.count ?? 0
-        let inputLength = (try? encoder.encode(input.input))?.count ?? 0
+        let ownSpec = input.taskSpec.map { checkSpec($0, location: base + ["task_spec"]) }
+        if let ownSpec { check.issues += ownSpec.issues }
+        let checkedSpec = ownSpec ?? defaultSpec
+        let specLength = checkedSpec?.length ?? 0
+        let inputLength = encodedLength(input.input)
         if specLength > 15_000 { issue(["task_spec"], "task spec is \(specLength) characters; the limit is 15000") }
         if specLength + inputLength > 25_000 {
             issue(["input"], "task spec and input together are \(specLength + inputLength) characters; the limit is 25000")
         }
 
-        if let spec {
-            switch spec.outputSchema {
-            case .json(let schema):
-                var schemaWarnings: [RunWarning] = []
-                checkOutputSchema(schema, issue: { issue(["task_spec", "output_schema", "json_schema"] + $0, $1) }, warnings: &schemaWarnings)
-                check.warnings += schemaWarnings
-            case .other:
-                issue(["task_spec", "output_schema", "type"], "output schema type must be json, text or auto")
-            case .text, .auto:
-                break
-            }
-            if case .json(let inputSchema)? = spec.inputSchema, case .object(let members) = input.input {
+        if let checkedSpec {
+            check.warnings += checkedSpec.warnings
+            if case .json(let inputSchema)? = checkedSpec.spec.inputSchema, case .object(let members) = input.input {
                 let required = inputSchema["required"]?.arrayValue?.compactMap(\.stringValue) ?? []
                 let missing = required.filter { members[$0] == nil }
                 if !missing.isEmpty {
@@ -169,6 +195,13 @@ enum Validation {
                     type: .specValidation,
                     message: "Fields \(basisLike.joined(separator: ", ")) duplicate what the basis already provides."))
         }
+    }
+
+    /// Characters of `value` as compact JSON with sorted keys.
+    static func encodedLength(_ value: some Encodable) -> Int {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(value))?.count ?? 0
     }
 
     static func isISODate(_ text: String) -> Bool {

@@ -23,6 +23,10 @@ public struct SandboxError: Error, HTTPResponseError, Sendable {
 
     static let unauthorized = SandboxError(status: 401, message: "Unauthorized: invalid or missing credentials")
     static let invalidProcessor = SandboxError(status: 403, message: "Forbidden: invalid processor in request")
+    /// A `last_event_id` this stream never issued.
+    static let unknownEventID = SandboxError.validation(
+        [ValidationIssue(location: ["query", "last_event_id"], message: "Unknown event id", type: "value_error")],
+        fastAPIShape: true)
 
     static func validation(_ issues: [ValidationIssue], fastAPIShape: Bool) -> SandboxError {
         var error = SandboxError(

@@ -202,9 +202,7 @@ struct TaskAPIRoutes: Sendable {
         var start = 0
         if let cursor = request.uri.queryParameters["last_event_id"] {
             guard let index = Int(cursor), index >= -1 else {
-                throw SandboxError.validation(
-                    [ValidationIssue(location: ["query", "last_event_id"], message: "Unknown event id", type: "value_error")],
-                    fastAPIShape: true)
+                throw SandboxError.unknownEventID
             }
             start = index + 1
         }
@@ -230,9 +228,7 @@ struct TaskAPIRoutes: Sendable {
         var cursor: GroupEventKey?
         if let text = request.uri.queryParameters["last_event_id"] {
             guard let parsed = GroupEventKey(String(text)) else {
-                throw SandboxError.validation(
-                    [ValidationIssue(location: ["query", "last_event_id"], message: "Unknown event id", type: "value_error")],
-                    fastAPIShape: true)
+                throw SandboxError.unknownEventID
             }
             cursor = parsed
         }
@@ -279,6 +275,7 @@ struct EventStream {
     private var writer: any ResponseBodyWriter
     private var sent = 0
     private let cutAfter: Int?
+    private let encoder: JSONEncoder
 
     /// Thrown to drop the connection mid-stream (fault injection).
     struct Cut: Error {}
@@ -299,6 +296,8 @@ struct EventStream {
     private init(writer: any ResponseBodyWriter, cutAfter: Int?) {
         self.writer = writer
         self.cutAfter = cutAfter
+        encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     }
 
     mutating func send(_ event: TaskEvent, id: String? = nil) async throws {
@@ -307,8 +306,6 @@ struct EventStream {
             try await Task.sleep(for: .milliseconds(50))
             throw Cut()
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = String(decoding: try encoder.encode(event), as: UTF8.self)
         let frame = ServerSentEvent(event: event.type, data: data, id: id).encoded
         try await writer.write(ByteBuffer(string: frame))

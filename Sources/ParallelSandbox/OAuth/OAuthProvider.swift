@@ -199,9 +199,7 @@ struct OAuthProviderRoutes: Sendable {
     }
 
     @Sendable func authorizeDecision(_ request: Request, context: SandboxRequestContext) async throws -> Response {
-        var request = request
-        let buffer = try await request.collectBody(upTo: 64 * 1024)
-        let form = Self.parseForm(String(buffer: buffer))
+        let form = try await Self.readForm(request)
         switch await validate(form) {
         case .failure(let failure):
             return try Self.render(failure)
@@ -231,9 +229,7 @@ struct OAuthProviderRoutes: Sendable {
     // MARK: Token
 
     @Sendable func token(_ request: Request, context: SandboxRequestContext) async throws -> Response {
-        var request = request
-        let buffer = try await request.collectBody(upTo: 64 * 1024)
-        let form = Self.parseForm(String(buffer: buffer))
+        let form = try await Self.readForm(request)
         guard form["grant_type"] == "authorization_code" else {
             return try Self.oauthError("unsupported_grant_type", "grant_type must be authorization_code", status: .badRequest)
         }
@@ -279,6 +275,13 @@ struct OAuthProviderRoutes: Sendable {
         return response
     }
 
+    /// The request's `application/x-www-form-urlencoded` body (at most 64 KiB).
+    static func readForm(_ request: Request) async throws -> [String: String] {
+        var request = request
+        return parseForm(String(buffer: try await request.collectBody(upTo: 64 * 1024)))
+    }
+
+    /// Flat form fields; the first occurrence of a repeated key wins.
     static func parseForm(_ body: String) -> [String: String] {
         var form: [String: String] = [:]
         for pair in body.split(separator: "&") {
