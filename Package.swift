@@ -51,7 +51,12 @@ let package = Package(
         // The Task MCP tools' logic: inputs, processor choice, LLM-friendly result rendering.
         .target(
             name: "TaskTools",
-            dependencies: ["JSON", "ParallelAPI"],
+            dependencies: [
+                "JSON",
+                "ParallelAPI",
+                "MCPProtocol",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -74,10 +79,14 @@ let package = Package(
         .target(
             name: "TaskMCPServer",
             dependencies: [
+                "JSON",
+                "MCPProtocol",
                 "ParallelAPI",
                 "ParallelSandbox",
+                "TaskTools",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -132,7 +141,14 @@ let package = Package(
         ),
         .testTarget(
             name: "TaskToolsTests",
-            dependencies: ["JSON", "ParallelAPI", "TaskTools"],
+            dependencies: [
+                "JSON",
+                "MCPProtocol",
+                "ParallelAPI",
+                "ParallelSandbox",
+                "TaskTools",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -143,7 +159,12 @@ let package = Package(
         .testTarget(
             name: "TaskMCPServerTests",
             dependencies: [
+                "JSON",
+                "ParallelAPI",
+                "ParallelSandbox",
                 "TaskMCPServer",
+                "TaskTools",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

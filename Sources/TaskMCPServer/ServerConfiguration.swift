@@ -1,3 +1,5 @@
+import Foundation
+
 /// What the task-mcp service needs to start.
 public struct ServerConfiguration: Sendable, Hashable {
     /// Address to bind.
@@ -8,37 +10,98 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var parallelBaseURL: String
     /// When set, an embedded Parallel sandbox is started on this port and used as the upstream.
     public var sandboxPort: Int?
+    /// The URL clients and browsers reach this server at (no trailing slash), used in progress
+    /// links and `WWW-Authenticate`. `nil`: `http://<host>:<port>` as bound.
+    public var publicURL: String?
+    /// Browser origins allowed to call `/mcp` and the REST API (DNS-rebinding protection). The
+    /// server's own origin and loopback origins are always allowed; `*` allows any.
+    public var allowedOrigins: [String]
+    /// The largest request body accepted, in bytes (413 beyond).
+    public var maxBodyBytes: Int
+    /// Result pages are cut to about this many tokens.
+    public var pageTokenBudget: Int
+    /// Base64 of at least 32 random bytes: keys progress links (and, later, sealed secrets). `nil`:
+    /// a random key per process, so links last until restart.
+    public var secretKey: String?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, parallelBaseURL: String = "https://api.parallel.ai",
-        sandboxPort: Int? = nil
+        sandboxPort: Int? = nil, publicURL: String? = nil, allowedOrigins: [String] = [], maxBodyBytes: Int = 8 * 1024 * 1024,
+        pageTokenBudget: Int = 20_000, secretKey: String? = nil
     ) {
         self.host = host
         self.port = port
         self.parallelBaseURL = parallelBaseURL
         self.sandboxPort = sandboxPort
+        self.publicURL = publicURL
+        self.allowedOrigins = allowedOrigins
+        self.maxBodyBytes = maxBodyBytes
+        self.pageTokenBudget = pageTokenBudget
+        self.secretKey = secretKey
     }
 
-    /// Reads `TASK_MCP_HOST`, `TASK_MCP_PORT` and `PARALLEL_API_BASE_URL`, over these defaults.
+    /// The secret key's bytes, when set and valid.
+    var secretKeyBytes: [UInt8]? {
+        guard let secretKey, let data = Data(base64Encoded: secretKey), data.count >= 32 else { return nil }
+        return Array(data)
+    }
+
+    /// Reads the `TASK_MCP_*` and `PARALLEL_API_BASE_URL` variables over these defaults.
     /// - Returns: the configuration, or one line per problem found.
     public static func fromEnvironment(_ environment: [String: String], defaults: ServerConfiguration = .init())
         -> Result<ServerConfiguration, ConfigurationErrors>
     {
         var configuration = defaults
         var problems: [String] = []
-        if let host = environment["TASK_MCP_HOST"], !host.isEmpty { configuration.host = host }
-        if let text = environment["TASK_MCP_PORT"], !text.isEmpty {
+        func value(_ name: String) -> String? {
+            guard let text = environment[name]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+            return text
+        }
+        if let host = value("TASK_MCP_HOST") { configuration.host = host }
+        if let text = value("TASK_MCP_PORT") {
             if let port = Int(text), (0...65_535).contains(port) {
                 configuration.port = port
             } else {
                 problems.append("TASK_MCP_PORT must be a port number (0-65535), not '\(text)'")
             }
         }
-        if let url = environment["PARALLEL_API_BASE_URL"], !url.isEmpty {
+        if let url = value("PARALLEL_API_BASE_URL") {
             if url.hasPrefix("https://") || url.hasPrefix("http://") {
                 configuration.parallelBaseURL = url
             } else {
                 problems.append("PARALLEL_API_BASE_URL must start with https:// or http://, not '\(url)'")
+            }
+        }
+        if var url = value("TASK_MCP_PUBLIC_URL") {
+            while url.hasSuffix("/") { url.removeLast() }
+            if (url.hasPrefix("https://") || url.hasPrefix("http://")), URL(string: url)?.host != nil {
+                configuration.publicURL = url
+            } else {
+                problems.append("TASK_MCP_PUBLIC_URL must be an absolute http(s) URL such as https://mcp.example.com, not '\(url)'")
+            }
+        }
+        if let origins = value("TASK_MCP_ALLOWED_ORIGINS") {
+            configuration.allowedOrigins = origins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }
+        }
+        if let text = value("TASK_MCP_MAX_BODY_BYTES") {
+            if let bytes = Int(text), bytes >= 1_024 {
+                configuration.maxBodyBytes = bytes
+            } else {
+                problems.append("TASK_MCP_MAX_BODY_BYTES must be a number of bytes, at least 1024, not '\(text)'")
+            }
+        }
+        if let text = value("TASK_MCP_PAGE_TOKENS") {
+            if let tokens = Int(text), tokens >= 1_000 {
+                configuration.pageTokenBudget = tokens
+            } else {
+                problems.append("TASK_MCP_PAGE_TOKENS must be a number of tokens, at least 1000, not '\(text)'")
+            }
+        }
+        if let key = value("TASK_MCP_SECRET_KEY") {
+            configuration.secretKey = key
+            if configuration.secretKeyBytes == nil {
+                problems.append("TASK_MCP_SECRET_KEY must be base64 of at least 32 random bytes (try: openssl rand -base64 32)")
             }
         }
         return problems.isEmpty ? .success(configuration) : .failure(ConfigurationErrors(problems: problems))

@@ -32,7 +32,11 @@ struct ServerTests {
     }
 
     @Test func healthAndBannerRoutes() async throws {
-        let app = Application(router: buildRouter(upstream: "http://127.0.0.1:8787", sandbox: true))
+        let configuration = ServerConfiguration(sandboxPort: 8787)
+        let router = buildRouter(
+            configuration: configuration, upstream: "http://127.0.0.1:8787", publicURL: PublicURL("http://127.0.0.1:8080"),
+            logger: Logger(label: "test"))
+        let app = Application(router: router)
         try await app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .ok)

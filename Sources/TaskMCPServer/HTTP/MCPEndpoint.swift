@@ -1,0 +1,177 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import JSON
+import MCPProtocol
+import NIOCore
+import TaskTools
+
+/// `/mcp`: the Streamable HTTP binding of the stateless MCP server.
+///
+/// `POST` carries one JSON-RPC message and is answered with JSON, or with an SSE stream
+/// (progress notifications, then the response) when the call asked for progress and the client
+/// accepts `text/event-stream`. There are no sessions and no `GET` stream, so any replica
+/// serves any request.
+struct MCPEndpoint: Sendable {
+    let server: MCPProtocol.MCPServer
+    let authenticator: Authenticator
+    let origins: OriginPolicy
+    let maxBodyBytes: Int
+
+    static let path = "/mcp"
+
+    func register(on router: Router<AppRequestContext>) {
+        router.post(RouterPath(Self.path), use: post)
+        router.get(RouterPath(Self.path), use: methodNotAllowed)
+        router.delete(RouterPath(Self.path), use: methodNotAllowed)
+        router.on(RouterPath(Self.path), method: .options, use: preflight)
+    }
+
+    @Sendable func post(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let origin = request.headers[.origin]
+        guard origins.allows(origin) else {
+            return rpcError(.forbidden, code: -32600, message: "Origin not allowed: \(origin ?? "")", origin: nil)
+        }
+        let caller: Caller
+        switch await authenticator.authenticate(request, allowAPIKeyHeader: false) {
+        case .authenticated(let authenticated): caller = authenticated
+        case .missing: return unauthorized(invalid: false, origin: origin)
+        case .invalid: return unauthorized(invalid: true, origin: origin)
+        }
+        if let accept = request.headers[.accept], !Self.acceptsJSONOrStream(accept) {
+            return rpcError(.notAcceptable, code: -32600, message: "Not Acceptable: accept application/json and text/event-stream", origin: origin)
+        }
+        if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") {
+            return rpcError(.unsupportedMediaType, code: -32600, message: "Unsupported Media Type: send application/json", origin: origin)
+        }
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: maxBodyBytes)
+        } catch {
+            return rpcError(.contentTooLarge, code: -32600, message: "Request body larger than \(maxBodyBytes) bytes", origin: origin)
+        }
+        let headers = MCPRequestHeaders(
+            protocolVersion: request.headers[.mcpProtocolVersion], method: request.headers[.mcpMethod],
+            name: request.headers[.mcpName], accept: request.headers[.accept])
+        let exchange = server.prepare(body: body.readableBytesView, headers: headers, principal: caller.subject)
+        switch exchange {
+        case .finished(let outcome):
+            return respond(outcome, origin: origin)
+        case .pending(let call) where call.wantsEventStream:
+            return eventStream(call, caller: caller, origin: origin)
+        case .pending(let call):
+            let outcome = await RequestCaller.$current.withValue(caller) { await call.run() }
+            return respond(outcome, origin: origin)
+        }
+    }
+
+    @Sendable func methodNotAllowed(_ request: Request, context: AppRequestContext) async throws -> Response {
+        var headers = corsHeaders(origin: request.headers[.origin])
+        headers[.allow] = "POST, OPTIONS"
+        headers[.contentType] = "application/json"
+        let body = #"{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Method Not Allowed: this server has no GET stream or sessions; POST JSON-RPC messages"}}"#
+        return Response(status: .methodNotAllowed, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// CORS preflight: answered without authentication, as browsers send no credentials here.
+    @Sendable func preflight(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let origin = request.headers[.origin]
+        guard origins.allows(origin) else { return Response(status: .forbidden) }
+        var headers = corsHeaders(origin: origin)
+        headers[.accessControlAllowMethods] = "POST, OPTIONS"
+        headers[.accessControlAllowHeaders] =
+            "Authorization, Content-Type, Accept, MCP-Protocol-Version, Mcp-Method, Mcp-Name, Mcp-Session-Id, Last-Event-ID"
+        headers[.accessControlMaxAge] = "86400"
+        headers[.allow] = "POST, OPTIONS"
+        return Response(status: .noContent, headers: headers)
+    }
+
+    // MARK: Responses
+
+    private func respond(_ outcome: MCPOutcome, origin: String?) -> Response {
+        var headers = corsHeaders(origin: origin)
+        switch outcome {
+        case .accepted:
+            return Response(status: .accepted, headers: headers)
+        case .response(let status, let body):
+            headers[.contentType] = "application/json"
+            return Response(
+                status: HTTPResponse.Status(code: status), headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+        }
+    }
+
+    private func eventStream(_ call: MCPPendingCall, caller: Caller, origin: String?) -> Response {
+        var headers = corsHeaders(origin: origin)
+        headers[.contentType] = "text/event-stream"
+        headers[.cacheControl] = "no-cache"
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                // The call runs in a child task and hands each message over a stream; this task
+                // alone writes. If the client goes away, the write fails and the call is cancelled.
+                let (messages, continuation) = AsyncStream<[UInt8]>.makeStream()
+                var writer = writer
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        let outcome = await RequestCaller.$current.withValue(caller) {
+                            await call.run { message in continuation.yield(message) }
+                        }
+                        if case .response(_, let body) = outcome { continuation.yield(body) }
+                        continuation.finish()
+                    }
+                    for await message in messages {
+                        try await writer.write(Self.sseFrame(message))
+                    }
+                    try await group.waitForAll()
+                }
+                try await writer.finish(nil)
+            })
+    }
+
+    private func unauthorized(invalid: Bool, origin: String?) -> Response {
+        var headers = corsHeaders(origin: origin)
+        headers[.wwwAuthenticate] = authenticator.challenge(invalid: invalid)
+        headers[.contentType] = "application/json"
+        let description = invalid ? "The bearer credential is not valid." : "Authentication required: sign in with OAuth or send your Parallel API key as a bearer token."
+        let body = try? JSONEncoder().encode(["error": invalid ? "invalid_token" : "unauthorized", "error_description": description])
+        return Response(status: .unauthorized, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body ?? Data())))
+    }
+
+    private func rpcError(_ status: HTTPResponse.Status, code: Int, message: String, origin: String?) -> Response {
+        var headers = corsHeaders(origin: origin)
+        headers[.contentType] = "application/json"
+        let error: JSONValue = ["jsonrpc": "2.0", "id": nil, "error": ["code": .int(code), "message": .string(message)]]
+        let body = (try? JSONEncoder().encode(error)) ?? Data()
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    private func corsHeaders(origin: String?) -> HTTPFields {
+        var headers = HTTPFields()
+        if let origin, origins.allows(origin) {
+            headers[.accessControlAllowOrigin] = origin
+            headers[.vary] = "Origin"
+            headers[.accessControlExposeHeaders] = "WWW-Authenticate, MCP-Protocol-Version"
+        }
+        return headers
+    }
+
+    /// Whether an `Accept` value admits JSON or an event stream (explicitly or by wildcard).
+    static func acceptsJSONOrStream(_ accept: String) -> Bool {
+        let value = accept.lowercased()
+        return value.contains("application/json") || value.contains("text/event-stream") || value.contains("*/*")
+            || value.contains("application/*") || value.contains("text/*")
+    }
+}
+
+extension MCPEndpoint {
+    /// One JSON-RPC message as an SSE `message` event (the JSON has no line breaks).
+    static func sseFrame(_ json: [UInt8]) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(json.count + 24)
+        buffer.writeString("event: message\ndata: ")
+        buffer.writeBytes(json)
+        buffer.writeString("\n\n")
+        return buffer
+    }
+}

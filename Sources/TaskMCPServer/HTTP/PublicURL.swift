@@ -1,0 +1,25 @@
+import Foundation
+import Synchronization
+
+/// The URL this server is reached at. Known at start when configured; otherwise set once the
+/// listener is bound (the port may be ephemeral).
+final class PublicURL: Sendable {
+    private let value: Mutex<String>
+
+    init(_ initial: String) {
+        value = Mutex(initial)
+    }
+
+    func get() -> String { value.withLock { $0 } }
+
+    func set(_ url: String) { value.withLock { $0 = url } }
+
+    /// `scheme://host[:port]` of the URL.
+    var origin: String {
+        let url = get()
+        guard let schemeEnd = url.range(of: "://") else { return url }
+        let rest = url[schemeEnd.upperBound...]
+        let hostEnd = rest.firstIndex(of: "/") ?? rest.endIndex
+        return String(url[..<hostEnd])
+    }
+}

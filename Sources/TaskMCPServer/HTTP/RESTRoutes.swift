@@ -1,0 +1,282 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import JSON
+import MCPProtocol
+import NIOCore
+import TaskTools
+
+/// The Multitask REST API: the tools' operations as one-call HTTP endpoints, and the result views
+/// `/{id}.md|.json|.html` that progress links point at.
+struct RESTRoutes: Sendable {
+    let service: TaskService
+    let authenticator: Authenticator
+    let origins: OriginPolicy
+    let maxBodyBytes: Int
+    /// The tools whose input schemas validate the REST bodies, by name.
+    let tools: [String: Tool]
+
+    func register(on router: Router<AppRequestContext>) {
+        router.post("/v1/deep-research", use: createDeepResearch)
+        router.post("/v1/multitask", use: createMultitask)
+        router.get("/v1/tasks", use: listTasks)
+        router.get("/v1/tasks/:id", use: status)
+        router.delete("/v1/tasks/:id/links", use: revokeLinks)
+        router.get("/:task", use: view)
+    }
+
+    // MARK: Operations
+
+    @Sendable func createDeepResearch(_ request: Request, context: AppRequestContext) async throws -> Response {
+        await perform(request, tool: "createDeepResearch") { arguments, caller throws(TaskServiceError) in
+            let created = try await service.createDeepResearch(arguments, caller: caller)
+            return JSONBytes.response(created.jsonValue, status: .accepted, headers: [.location: created.progressURL])
+        }
+    }
+
+    @Sendable func createMultitask(_ request: Request, context: AppRequestContext) async throws -> Response {
+        await perform(request, tool: "createTaskGroup") { arguments, caller throws(TaskServiceError) in
+            let created = try await service.createTaskGroup(arguments, caller: caller)
+            let status: HTTPResponse.Status = created.failures.isEmpty ? .accepted : .init(code: 207)
+            return JSONBytes.response(created.jsonValue, status: status, headers: [.location: created.progressURL])
+        }
+    }
+
+    @Sendable func listTasks(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let caller: Caller
+        switch await authenticate(request) {
+        case .success(let authenticated): caller = authenticated
+        case .failure(let failure): return failure.response
+        }
+        var limit = 20
+        if let text = request.uri.queryParameters["limit"] {
+            guard let value = Int(text), (1...100).contains(value) else {
+                return Problem(status: 400, title: "Bad Request", detail: "limit must be an integer from 1 to 100.", code: "invalid_argument")
+                    .response()
+            }
+            limit = value
+        }
+        do {
+            let tasks = try await service.recentTasks(caller: caller, limit: limit)
+            return JSONBytes.response(JSONValue.object(["tasks": .array(tasks.map(\.jsonValue))]), headers: [.cacheControl: "no-store"])
+        } catch {
+            return Problem(error).response()
+        }
+    }
+
+    @Sendable func status(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let caller: Caller
+        switch await authenticate(request) {
+        case .success(let authenticated): caller = authenticated
+        case .failure(let failure): return failure.response
+        }
+        do {
+            let summary = try await service.status(of: context.parameters.get("id") ?? "", caller: caller)
+            return JSONBytes.response(summary, headers: [.cacheControl: "no-store"])
+        } catch {
+            return Problem(error).response()
+        }
+    }
+
+    @Sendable func revokeLinks(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let caller: Caller
+        switch await authenticate(request) {
+        case .success(let authenticated): caller = authenticated
+        case .failure(let failure): return failure.response
+        }
+        do {
+            guard try await service.revokeLinks(of: context.parameters.get("id") ?? "", caller: caller) else {
+                return Problem(status: 404, title: "Not Found", detail: "No task with this id was created with these credentials.", code: "not_found")
+                    .response()
+            }
+            return Response(status: .noContent)
+        } catch {
+            return Problem(error).response()
+        }
+    }
+
+    // MARK: Views
+
+    enum ViewFormat: String { case markdown = "md", json, html }
+
+    @Sendable func view(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let raw = context.parameters.get("task") ?? ""
+        var id = raw
+        var format: ViewFormat
+        if let dot = raw.lastIndex(of: "."), let explicit = ViewFormat(rawValue: String(raw[raw.index(after: dot)...])) {
+            id = String(raw[..<dot])
+            format = explicit
+        } else {
+            format = Self.negotiate(request.headers[.accept])
+        }
+        guard id.hasPrefix("trun_") || id.hasPrefix("tgrp_") else {
+            return Problem(status: 404, title: "Not Found", detail: "No such page.", code: "not_found").response()
+        }
+        let page = ProgressPage(title: "task-mcp", sandbox: service.configuration.sandbox)
+        let viewToken = request.uri.queryParameters["view"].map(String.init)
+        let caller: Caller
+        if let viewToken {
+            do {
+                caller = try await service.caller(forViewOf: id, token: viewToken)
+            } catch {
+                return viewError(error, format: format, page: page)
+            }
+        } else {
+            switch await authenticator.authenticate(request, allowAPIKeyHeader: true) {
+            case .authenticated(let authenticated):
+                caller = authenticated
+            case .missing, .invalid:
+                var headers = HTTPFields()
+                headers[.wwwAuthenticate] = authenticator.challenge(invalid: false)
+                let detail = "Open the progress link you were given (it carries a view token), or send your API key as a bearer token."
+                if format == .html {
+                    return html(page.renderError(status: 401, title: "This page needs a link", detail: detail), status: .unauthorized, headers: headers)
+                }
+                return Problem(status: 401, title: "Unauthorized", detail: detail, code: "unauthorized").response(headers: headers)
+            }
+        }
+        let snapshot: TaskSnapshot
+        do {
+            snapshot = try await service.snapshot(
+                of: id, caller: caller, progressWindow: format == .html ? .milliseconds(600) : .zero)
+        } catch {
+            return viewError(error, format: format, page: page)
+        }
+        let suffix = viewToken.map { "?view=\($0)" } ?? ""
+        switch format {
+        case .markdown:
+            let basis: BasisSelector
+            do {
+                basis = try BasisSelector(parsing: request.uri.queryParameters["basis"].map(String.init) ?? "all")
+            } catch {
+                return Problem(status: 400, title: "Bad Request", detail: error.description, code: "invalid_argument").response()
+            }
+            do {
+                let markdown = try service.render(snapshot, basis: basis)
+                return Response(
+                    status: .ok, headers: Self.viewHeaders(contentType: "text/markdown; charset=utf-8"),
+                    body: ResponseBody(byteBuffer: ByteBuffer(string: markdown)))
+            } catch {
+                return Problem(error).response()
+            }
+        case .json:
+            return JSONBytes.response(
+                SnapshotDocument(snapshot, sandbox: service.configuration.sandbox, now: Date()),
+                headers: Self.viewHeaders(contentType: "application/json"))
+        case .html:
+            let links = ProgressPage.PageLinks(markdown: "\(id).md\(suffix)", json: "\(id).json\(suffix)")
+            let text: String
+            switch snapshot {
+            case .run(let run, let output, let progress):
+                text = page.render(run: run, output: output, progress: progress, links: links, now: Date())
+            case .group(let group, let runs):
+                text = page.render(group: group, runs: runs, links: links, now: Date())
+            }
+            return html(text, status: .ok)
+        }
+    }
+
+    private func viewError(_ error: TaskServiceError, format: ViewFormat, page: ProgressPage) -> Response {
+        if format == .html {
+            let title = error.kind == .notFound ? "Link not valid" : "Could not load this task"
+            return html(page.renderError(status: error.httpStatus, title: title, detail: error.message), status: HTTPResponse.Status(code: error.httpStatus))
+        }
+        return Problem(error).response()
+    }
+
+    private func html(_ text: String, status: HTTPResponse.Status, headers extra: HTTPFields = [:]) -> Response {
+        var headers = Self.viewHeaders(contentType: "text/html; charset=utf-8")
+        headers[.contentSecurityPolicy] =
+            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        for field in extra { headers.append(field) }
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// Views are private to whoever holds the link, and the URL carries the view token: never
+    /// cache them, never leak the URL as a referrer.
+    static func viewHeaders(contentType: String) -> HTTPFields {
+        [
+            .contentType: contentType, .cacheControl: "no-store, private", .referrerPolicy: "no-referrer",
+            .xContentTypeOptions: "nosniff",
+        ]
+    }
+
+    /// The format for an extension-less view: HTML for browsers, markdown by default, JSON when asked.
+    static func negotiate(_ accept: String?) -> ViewFormat {
+        guard let accept = accept?.lowercased(), !accept.isEmpty else { return .markdown }
+        if accept.contains("text/html") { return .html }
+        if accept.contains("text/markdown") || accept.contains("text/plain") || accept.contains("*/*") { return .markdown }
+        if accept.contains("json") { return .json }
+        return .markdown
+    }
+
+    // MARK: Helpers
+
+    private func authenticate(_ request: Request) async -> Result<Caller, RESTFailure> {
+        guard origins.allows(request.headers[.origin]) else {
+            return .failure(RESTFailure(Problem(status: 403, title: "Forbidden", detail: "Origin not allowed.", code: "forbidden_origin").response()))
+        }
+        switch await authenticator.authenticate(request, allowAPIKeyHeader: true) {
+        case .authenticated(let caller):
+            return .success(caller)
+        case .missing, .invalid:
+            let problem = Problem(
+                status: 401, title: "Unauthorized",
+                detail: "Send your Parallel API key as 'Authorization: Bearer <key>' or 'x-api-key', or an access token from this server.",
+                code: "unauthorized")
+            return .failure(RESTFailure(problem.response(headers: [.wwwAuthenticate: authenticator.challenge(invalid: false)])))
+        }
+    }
+
+    /// Authenticates, reads a JSON object body, checks it against the tool's input schema, and runs `operation`.
+    private func perform(
+        _ request: Request, tool name: String,
+        _ operation: @Sendable ([String: JSONValue], Caller) async throws(TaskServiceError) -> Response
+    ) async -> Response {
+        let caller: Caller
+        switch await authenticate(request) {
+        case .success(let authenticated): caller = authenticated
+        case .failure(let failure): return failure.response
+        }
+        if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") {
+            return Problem(status: 415, title: "Unsupported Media Type", detail: "Send a JSON body (application/json).", code: "unsupported_media_type")
+                .response()
+        }
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: maxBodyBytes)
+        } catch {
+            return Problem(status: 413, title: "Content Too Large", detail: "The body is larger than \(maxBodyBytes) bytes.", code: "too_large")
+                .response()
+        }
+        guard case .object(let arguments)? = try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView)) else {
+            return Problem(status: 400, title: "Bad Request", detail: "The body must be a JSON object.", code: "invalid_json").response()
+        }
+        if let schema = tools[name]?.inputSchema {
+            let problems = ArgumentValidator.problems(in: arguments, schema: schema)
+            if !problems.isEmpty {
+                return Problem(
+                    status: 400, title: "Bad Request", detail: problems.joined(separator: "; "), code: "invalid_argument",
+                    extra: ["problems": .array(problems.map(JSONValue.string))]
+                ).response()
+            }
+        }
+        do {
+            return try await operation(arguments, caller)
+        } catch {
+            return Problem(error).response()
+        }
+    }
+}
+
+/// A ready error response, carried through `Result`.
+struct RESTFailure: Error {
+    let response: Response
+    init(_ response: Response) { self.response = response }
+}
+
+extension HTTPField.Name {
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
+    static let xContentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
+}

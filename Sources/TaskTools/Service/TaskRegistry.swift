@@ -1,0 +1,89 @@
+public import Foundation
+public import ParallelAPI
+
+/// A run or group created through this server, remembered for its creator.
+public struct TaskRecord: Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Hashable, Codable { case run, group }
+
+    /// `trun_…` or `tgrp_…`.
+    public var id: String
+    public var kind: Kind
+    /// The caller that created it (see ``Caller/subject``).
+    public var owner: String
+    public var createdAt: Date
+    public var processor: String
+    /// A one-line reminder of what it is: the start of the question, or the group's shape.
+    public var label: String
+    /// For groups, how many rows were submitted.
+    public var runCount: Int?
+    /// Random per-task salt of the view link; replacing it revokes every link issued so far.
+    public var linkNonce: String
+
+    public init(
+        id: String, kind: Kind, owner: String, createdAt: Date, processor: String, label: String, runCount: Int? = nil,
+        linkNonce: String
+    ) {
+        self.id = id
+        self.kind = kind
+        self.owner = owner
+        self.createdAt = createdAt
+        self.processor = processor
+        self.label = label
+        self.runCount = runCount
+        self.linkNonce = linkNonce
+    }
+}
+
+/// Where created tasks, and the credential their view links act with, are kept.
+///
+/// The in-memory implementation serves a single process; the persistent store (SQLite, with the
+/// credential sealed) implements the same interface.
+public protocol TaskRegistry: Sendable {
+    /// Remembers a task and the credential its view link may use to read it.
+    func save(_ record: TaskRecord, credential: APIKey) async throws
+    /// The task with this id, if this server created it.
+    func record(id: String) async throws -> TaskRecord?
+    /// The credential stored with a task, for serving its view link.
+    func credential(forTask id: String) async throws -> APIKey?
+    /// The owner's most recent tasks, newest first.
+    func recent(owner: String, limit: Int) async throws -> [TaskRecord]
+    /// Replaces the task's link nonce, so that links issued before stop working.
+    /// - Returns: the updated record, or `nil` if unknown.
+    func rotateLinkNonce(taskID: String, newNonce: String) async throws -> TaskRecord?
+}
+
+/// A ``TaskRegistry`` in process memory, bounded: past `capacity` records the oldest are dropped
+/// (their view links stop working; the tasks themselves live on at Parallel).
+public actor InMemoryTaskRegistry: TaskRegistry {
+    private var records: [String: (record: TaskRecord, credential: APIKey, sequence: Int)] = [:]
+    private var sequence = 0
+    private let capacity: Int
+
+    public init(capacity: Int = 50_000) {
+        self.capacity = max(1, capacity)
+    }
+
+    public func save(_ record: TaskRecord, credential: APIKey) {
+        sequence += 1
+        records[record.id] = (record, credential, sequence)
+        if records.count > capacity, let oldest = records.min(by: { $0.value.sequence < $1.value.sequence })?.key {
+            records[oldest] = nil
+        }
+    }
+
+    public func record(id: String) -> TaskRecord? { records[id]?.record }
+
+    public func credential(forTask id: String) -> APIKey? { records[id]?.credential }
+
+    public func recent(owner: String, limit: Int) -> [TaskRecord] {
+        let mine = records.values.filter { $0.record.owner == owner }.sorted { $0.sequence > $1.sequence }
+        return mine.prefix(max(0, limit)).map(\.record)
+    }
+
+    public func rotateLinkNonce(taskID: String, newNonce: String) -> TaskRecord? {
+        guard var entry = records[taskID] else { return nil }
+        entry.record.linkNonce = newNonce
+        records[taskID] = entry
+        return entry.record
+    }
+}

@@ -1,0 +1,284 @@
+public import Foundation
+public import JSON
+public import ParallelAPI
+
+/// The task operations behind both edges: the MCP tools and the REST API.
+///
+/// Stateless apart from the ``TaskRegistry``: every call builds an upstream client for the
+/// caller's key, so any replica can serve any request.
+public struct TaskService: Sendable {
+    /// Static settings.
+    public struct Configuration: Sendable {
+        /// Result pages are cut to about this many tokens (Claude Code caps tool output at 25,000).
+        public var pageTokenBudget: Int
+        /// The most rows one `createTaskGroup` call accepts.
+        public var maxGroupRows: Int
+        /// The longest deep-research question accepted, in characters.
+        public var maxDeepResearchInputCharacters: Int
+        /// Whether the upstream is the local sandbox; results are then labelled synthetic.
+        public var sandbox: Bool
+
+        public init(
+            pageTokenBudget: Int = Paginator.defaultPageTokenBudget, maxGroupRows: Int = 10_000,
+            maxDeepResearchInputCharacters: Int = 15_000, sandbox: Bool = false
+        ) {
+            self.pageTokenBudget = max(Paginator.minimumPageTokenBudget, pageTokenBudget)
+            self.maxGroupRows = max(1, maxGroupRows)
+            self.maxDeepResearchInputCharacters = maxDeepResearchInputCharacters
+            self.sandbox = sandbox
+        }
+    }
+
+    public let configuration: Configuration
+    let registry: any TaskRegistry
+    let links: ViewLinks
+    let makeClient: @Sendable (APIKey) -> ParallelClient
+    let now: @Sendable () -> Date
+    let publicBaseURL: @Sendable () -> String
+
+    /// - Parameters:
+    ///   - publicBaseURL: the externally visible base URL of this server (no trailing slash), for
+    ///     progress links; read per call because an ephemeral port is known only once bound.
+    ///   - makeClient: builds the upstream client for one caller's key.
+    ///   - now: the clock, for elapsed times and record dates.
+    public init(
+        configuration: Configuration, registry: any TaskRegistry, links: ViewLinks,
+        publicBaseURL: @escaping @Sendable () -> String, makeClient: @escaping @Sendable (APIKey) -> ParallelClient,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.configuration = configuration
+        self.publicBaseURL = publicBaseURL
+        self.registry = registry
+        self.links = links
+        self.makeClient = makeClient
+        self.now = now
+    }
+
+    // MARK: Deep research
+
+    /// Starts a deep-research run: a text report with inline citations, progress events on.
+    /// Returns as soon as Parallel has accepted the run.
+    public func createDeepResearch(_ arguments: [String: JSONValue], caller: Caller) async throws(TaskServiceError)
+        -> DeepResearchCreated
+    {
+        let request = try DeepResearchRequest(arguments, maxInputCharacters: configuration.maxDeepResearchInputCharacters)
+        let input = TaskRunInput(
+            processor: request.processor, input: .string(request.input),
+            taskSpec: TaskSpec(outputSchema: .text(description: nil)), metadata: ["created_via": "task-mcp"],
+            sourcePolicy: request.sourcePolicy, previousInteractionID: request.previousInteractionID, enableEvents: true)
+        let run: TaskRun
+        do {
+            run = try await makeClient(caller.apiKey).createRun(input)
+        } catch {
+            throw TaskServiceError(upstream: error, doing: "create the deep-research run")
+        }
+        let record = TaskRecord(
+            id: run.runID, kind: .run, owner: caller.subject, createdAt: now(), processor: run.processor,
+            label: MarkdownText.shorten(MarkdownText.singleLine(request.input), to: 120).text, linkNonce: ViewLinks.newNonce())
+        try await remember(record, caller: caller)
+        return DeepResearchCreated(
+            runID: run.runID, interactionID: run.interactionID, status: run.status.rawValue, processor: run.processor,
+            createdAt: run.createdAt, progressURL: progressURL(for: record), sandbox: configuration.sandbox)
+    }
+
+    // MARK: Status and results
+
+    /// A compact status of a run or group (about 50 tokens as text).
+    public func status(of id: String, caller: Caller) async throws(TaskServiceError) -> StatusSummary {
+        let task = try TaskIdentifier(id)
+        let client = makeClient(caller.apiKey)
+        do {
+            switch task.kind {
+            case .run: return StatusSummary(run: try await client.run(task.rawValue), now: now())
+            case .group: return StatusSummary(group: try await client.group(task.rawValue), now: now())
+            }
+        } catch {
+            throw TaskServiceError(upstream: error, doing: "read the status of \(task)")
+        }
+    }
+
+    /// The current state of a run or group with everything needed to render it.
+    public func snapshot(of id: String, caller: Caller, progressWindow: Duration = .zero) async throws(TaskServiceError)
+        -> TaskSnapshot
+    {
+        let task = try TaskIdentifier(id)
+        let client = makeClient(caller.apiKey)
+        do {
+            switch task.kind {
+            case .run:
+                let run = try await client.run(task.rawValue)
+                var output: TaskOutput?
+                if run.status == .completed {
+                    output = try await client.result(task.rawValue, timeout: .seconds(5)).output
+                }
+                var progress: [String] = []
+                if run.isActive || run.status.isActive, progressWindow > .zero {
+                    progress = await Self.progressMessages(run: task.rawValue, client: client, window: progressWindow)
+                }
+                return .run(run, output: output, progress: progress)
+            case .group:
+                let group = try await client.group(task.rawValue)
+                let runs = try await client.allGroupRuns(task.rawValue, includeInput: true, includeOutput: true)
+                return .group(group, runs: runs)
+            }
+        } catch {
+            throw TaskServiceError(upstream: error, doing: "read the results of \(task)")
+        }
+    }
+
+    /// The result as LLM-friendly markdown, one page of at most ``Configuration/pageTokenBudget`` tokens.
+    ///
+    /// - Parameters:
+    ///   - basis: groups only: `all`, `index:N` or `field:NAME`.
+    ///   - cursor: the `nextCursor` of the previous page; `nil` for the first page.
+    public func resultMarkdown(of id: String, basis: String?, cursor: String?, caller: Caller) async throws(TaskServiceError)
+        -> ResultPage
+    {
+        let selector: BasisSelector
+        do {
+            selector = try BasisSelector(parsing: basis ?? "all")
+        } catch {
+            throw .invalid("basis", error.description)
+        }
+        let snapshot = try await snapshot(of: id, caller: caller)
+        let markdown = try render(snapshot, basis: selector)
+        do {
+            let page = try Paginator(pageTokenBudget: configuration.pageTokenBudget).page(of: markdown, cursor: cursor)
+            return ResultPage(
+                text: page.text, pageNumber: page.number, pageCount: page.pageCount, nextCursor: page.nextCursor,
+                status: snapshot.summary(now: now()))
+        } catch {
+            throw .invalid("cursor", error.description)
+        }
+    }
+
+    /// The whole result as markdown (no pagination), for the `.md` view.
+    public func render(_ snapshot: TaskSnapshot, basis: BasisSelector = .all) throws(TaskServiceError) -> String {
+        let renderer = ResultRenderer()
+        var markdown: String
+        switch snapshot {
+        case .run(let run, let output, _):
+            markdown = renderer.render(run: run, output: output, now: now())
+        case .group(let group, let runs):
+            do {
+                markdown = try renderer.render(group: group, runs: runs, basis: basis)
+            } catch {
+                throw .invalid("basis", error.description)
+            }
+        }
+        if configuration.sandbox {
+            markdown = "> 🧪 **Sandbox:** synthetic results from the local Parallel emulator, not real research.\n\n" + markdown
+        }
+        return markdown
+    }
+
+    // MARK: Listing and links
+
+    /// The caller's most recent tasks created through this server, newest first, with their links.
+    public func recentTasks(caller: Caller, limit: Int = 20) async throws(TaskServiceError) -> [ListedTask] {
+        let records: [TaskRecord]
+        do {
+            records = try await registry.recent(owner: caller.subject, limit: min(max(limit, 1), 100))
+        } catch {
+            throw TaskServiceError(.internal, "The task registry could not be read; try again.")
+        }
+        return records.map { ListedTask(record: $0, progressURL: progressURL(for: $0)) }
+    }
+
+    /// The caller a view link acts as: the task's creator, with the credential stored for it.
+    ///
+    /// Unknown tasks, wrong tokens and revoked links are indistinguishable (all `notFound`).
+    public func caller(forViewOf id: String, token: String) async throws(TaskServiceError) -> Caller {
+        let task = try TaskIdentifier(id)
+        let invalid = TaskServiceError(.notFound, "This link is not valid, or it was revoked. Ask for a new one.")
+        do {
+            guard let record = try await registry.record(id: task.rawValue), links.isValid(token, for: record),
+                let key = try await registry.credential(forTask: task.rawValue)
+            else { throw invalid }
+            return Caller(subject: record.owner, apiKey: key)
+        } catch let error as TaskServiceError {
+            throw error
+        } catch {
+            throw TaskServiceError(.internal, "The task registry could not be read; try again.")
+        }
+    }
+
+    /// Revokes every view link issued so far for a task the caller created.
+    /// - Returns: whether the task was known and owned by the caller.
+    public func revokeLinks(of id: String, caller: Caller) async throws(TaskServiceError) -> Bool {
+        let task = try TaskIdentifier(id)
+        do {
+            guard let record = try await registry.record(id: task.rawValue), record.owner == caller.subject else { return false }
+            return try await registry.rotateLinkNonce(taskID: task.rawValue, newNonce: ViewLinks.newNonce()) != nil
+        } catch {
+            throw TaskServiceError(.internal, "The task registry could not be updated; try again.")
+        }
+    }
+
+    /// The shareable progress page URL of a task: `<base>/<id>.html?view=<token>`.
+    public func progressURL(for record: TaskRecord) -> String {
+        "\(publicBaseURL())/\(record.id).html?view=\(links.token(for: record))"
+    }
+
+    func remember(_ record: TaskRecord, caller: Caller) async throws(TaskServiceError) {
+        do {
+            try await registry.save(record, credential: caller.apiKey)
+        } catch {
+            // The task exists upstream; say so, so nothing is lost.
+            throw TaskServiceError(
+                .internal, "\(record.id) was created at Parallel, but this server could not record it; use the id directly.",
+                detail: ["id": .string(record.id)])
+        }
+    }
+
+    /// The latest progress messages of an active run, read from its event stream for at most `window`.
+    static func progressMessages(run runID: String, client: ParallelClient, window: Duration) async -> [String] {
+        let collector = MessageCollector()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    for try await item in try await client.runEvents(runID) {
+                        if case .progressMessage(let message) = item.event { await collector.add(message.message) }
+                    }
+                } catch {}
+            }
+            group.addTask { try? await Task.sleep(for: window) }
+            await group.next()
+            group.cancelAll()
+        }
+        return await collector.messages
+    }
+}
+
+/// Keeps the last ten messages seen.
+private actor MessageCollector {
+    private(set) var messages: [String] = []
+    func add(_ message: String) {
+        messages.append(message)
+        if messages.count > 10 { messages.removeFirst(messages.count - 10) }
+    }
+}
+
+/// A run or group as read from Parallel at one moment.
+public enum TaskSnapshot: Sendable {
+    /// A run, its output when completed, and recent progress messages when active (if asked for).
+    case run(TaskRun, output: TaskOutput?, progress: [String])
+    /// A group and its runs with inputs and outputs.
+    case group(TaskGroup, runs: [RunStateEvent])
+
+    /// The compact status.
+    public func summary(now: Date) -> StatusSummary {
+        switch self {
+        case .run(let run, _, _): StatusSummary(run: run, now: now)
+        case .group(let group, _): StatusSummary(group: group, now: now)
+        }
+    }
+
+    /// Whether the task is still running (a progress page keeps refreshing).
+    public var isActive: Bool {
+        switch self {
+        case .run(let run, _, _): run.isActive || run.status.isActive
+        case .group(let group, _): group.status.isActive
+        }
+    }
+}

@@ -1,0 +1,97 @@
+public import JSON
+import ParallelAPI
+
+/// Why a task operation failed, in terms both edges (MCP tools, REST API) can report.
+///
+/// `message` is one sentence written for whoever reads it next, often a language model: it says
+/// what went wrong and what to do. `detail` carries structured facts (limits, row numbers, the
+/// upstream reference id). API keys never appear in either.
+public struct TaskServiceError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The failure class; each maps to one HTTP status.
+    public enum Kind: String, Hashable, Sendable {
+        /// The caller's arguments are wrong (HTTP 400).
+        case invalidArgument = "invalid_argument"
+        /// No usable credential, or Parallel rejected it (HTTP 401).
+        case unauthorized
+        /// The Parallel account has no credit left (HTTP 402).
+        case insufficientCredit = "insufficient_credit"
+        /// Parallel refused the operation for this key (HTTP 403).
+        case forbidden
+        /// No such run or group for this caller (HTTP 404).
+        case notFound = "not_found"
+        /// Parallel is rate limiting this key (HTTP 429).
+        case rateLimited = "rate_limited"
+        /// Parallel failed or could not be reached after retries (HTTP 502).
+        case upstream
+        /// Some of the work was done, some failed; `detail` says exactly which (HTTP 207).
+        case partialFailure = "partial_failure"
+        /// A fault in this server (HTTP 500).
+        case `internal`
+    }
+
+    public var kind: Kind
+    public var message: String
+    public var detail: JSONValue?
+
+    public init(_ kind: Kind, _ message: String, detail: JSONValue? = nil) {
+        self.kind = kind
+        self.message = message
+        self.detail = detail
+    }
+
+    /// The HTTP status the REST API answers with.
+    public var httpStatus: Int {
+        switch kind {
+        case .invalidArgument: 400
+        case .unauthorized: 401
+        case .insufficientCredit: 402
+        case .forbidden: 403
+        case .notFound: 404
+        case .rateLimited: 429
+        case .upstream: 502
+        case .partialFailure: 207
+        case .internal: 500
+        }
+    }
+
+    public var description: String { "\(kind.rawValue): \(message)" }
+
+    /// Shorthand for a bad argument, naming it in `detail`.
+    static func invalid(_ argument: String, _ message: String, extra: [String: JSONValue] = [:]) -> TaskServiceError {
+        var detail = extra
+        detail["argument"] = .string(argument)
+        return TaskServiceError(.invalidArgument, message, detail: .object(detail))
+    }
+
+    /// Translates an upstream failure. `subject` names what was being done ("create the run").
+    init(upstream error: ParallelAPIError, doing subject: String) {
+        var detail: [String: JSONValue] = [:]
+        if let status = error.status { detail["upstream_status"] = .int(status) }
+        if let refID = error.refID, !refID.isEmpty { detail["ref_id"] = .string(refID) }
+        if let upstreamDetail = error.detail { detail["upstream_detail"] = upstreamDetail }
+        if let retryAfter = error.retryAfter { detail["retry_after_seconds"] = .int(Int(retryAfter.components.seconds)) }
+        let facts: JSONValue? = detail.isEmpty ? nil : .object(detail)
+        switch error.kind {
+        case .unauthorized:
+            self.init(.unauthorized, "Parallel rejected the credentials while trying to \(subject). Sign in again or check the API key.", detail: facts)
+        case .insufficientCredit:
+            self.init(
+                .insufficientCredit,
+                "The Parallel account has insufficient credit to \(subject). Add credit at https://platform.parallel.ai and try again.",
+                detail: facts)
+        case .forbidden:
+            self.init(.forbidden, "Parallel refused to \(subject): \(error.message)", detail: facts)
+        case .notFound:
+            self.init(.notFound, "Parallel has no such task for this account (could not \(subject)).", detail: facts)
+        case .validation, .invalidRequest:
+            self.init(.invalidArgument, "Parallel rejected the request to \(subject): \(error.message)", detail: facts)
+        case .rateLimited:
+            self.init(.rateLimited, "Parallel is rate limiting this account; wait a moment, then \(subject) again.", detail: facts)
+        default:
+            var text = "Could not \(subject): Parallel's Task API failed (\(error.kind)"
+            if let status = error.status { text += ", HTTP \(status)" }
+            text += error.attempts > 1 ? " after \(error.attempts) attempts). Try again later." : "). Try again later."
+            self.init(.upstream, text, detail: facts)
+        }
+    }
+}

@@ -1,0 +1,62 @@
+public import Crypto
+import Foundation
+
+/// Unguessable, revocable links to a task's progress page, bound to the task and its creator.
+///
+/// A link token is `HMAC-SHA256(key, "task-mcp/view/v1", task id, creator, nonce)`, base64url
+/// encoded. The server keeps only the key and each task's random nonce, so it can show the same
+/// link again (in `listTasks`) without storing the token; rotating the nonce revokes every link
+/// issued for the task. Checking a token is constant-time. The API key never appears in a URL.
+public struct ViewLinks: Sendable {
+    private let key: SymmetricKey
+
+    /// - Parameter key: at least 256 bits; from configuration, so links survive restarts and
+    ///   work across replicas that share it.
+    public init(key: SymmetricKey) {
+        self.key = key
+    }
+
+    /// A fresh random nonce for a new task (128 bits, hex).
+    public static func newNonce() -> String {
+        SymmetricKey(size: .bits128).withUnsafeBytes { bytes in bytes.map { String(format: "%02x", $0) }.joined() }
+    }
+
+    /// The view token for a record.
+    public func token(for record: TaskRecord) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Self.message(for: record), using: key)
+        return Data(mac).base64URLEncoded()
+    }
+
+    /// Whether `token` is the current view token of `record`.
+    public func isValid(_ token: String, for record: TaskRecord) -> Bool {
+        guard let mac = Data(base64URLEncoded: token), mac.count == SHA256.byteCount else { return false }
+        return HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: Self.message(for: record), using: key)
+    }
+
+    private static func message(for record: TaskRecord) -> Data {
+        Data(["task-mcp/view/v1", record.id, record.owner, record.linkNonce].joined(separator: "\n").utf8)
+    }
+}
+
+extension Data {
+    /// Base64url without padding (RFC 4648 §5).
+    func base64URLEncoded() -> String {
+        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// Decodes base64url with or without padding; `nil` for anything else.
+    init?(base64URLEncoded text: String) {
+        guard text.utf8.allSatisfy({ $0.isBase64URL }) else { return nil }
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        self.init(base64Encoded: base64)
+    }
+}
+
+extension UInt8 {
+    fileprivate var isBase64URL: Bool {
+        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(self) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(self)
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self) || self == UInt8(ascii: "-") || self == UInt8(ascii: "_")
+    }
+}
