@@ -147,6 +147,7 @@ let package = Package(
                 "ParallelAPI",
                 "ParallelSandbox",
                 "TaskTools",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: build (failing on any warning in our code),
-# the Swift tests, then the conformance suite (official Python SDKs against a live sandbox).
+# the Swift tests, then the conformance suite (official Python SDKs — parallel-web, mcp,
+# fastmcp, schemathesis — against a live task-mcp and sandbox).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,4 +27,5 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r conformance/requirements.txt
-SANDBOX_BIN="$(swift build --show-bin-path)/parallel-sandbox" "$venv/bin/python" -m pytest -q conformance
+bin="$(swift build --show-bin-path)"
+SANDBOX_BIN="$bin/parallel-sandbox" TASK_MCP_BIN="$bin/task-mcp" "$venv/bin/python" -m pytest -q conformance

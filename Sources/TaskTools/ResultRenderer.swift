@@ -146,7 +146,18 @@ public struct ResultRenderer: Sendable {
 
     // MARK: - Group sections
 
+    /// Above this many rows, `basis: all` lists no per-row citations: they would dwarf the table.
+    public static let maxRowsWithInlineBasis = 100
+
     private func allBasisLines(_ rows: [GroupRow]) -> [String] {
+        if rows.count > Self.maxRowsWithInlineBasis {
+            return [
+                "## Basis", "",
+                "Per-row citations are left out for groups of more than \(Self.maxRowsWithInlineBasis) rows, to keep the result small. "
+                    + "Use basis \"index:N\" for one row's citations and reasoning, or \"field:NAME\" for one field across rows.",
+                "",
+            ]
+        }
         var lines = [
             "## Basis (all rows)", "",
             "Citations per row and field. For reasoning and excerpts use basis \"index:N\"; for one field across rows use \"field:NAME\".",
