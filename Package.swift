@@ -15,6 +15,7 @@ let package = Package(
     products: [
         .executable(name: "task-mcp", targets: ["TaskMCPCLI"]),
         .executable(name: "parallel-sandbox", targets: ["ParallelSandboxCLI"]),
+        .executable(name: "task-mcp-benchmarks", targets: ["TaskMCPBenchmarks"]),
         .library(name: "ParallelAPI", targets: ["ParallelAPI"]),
         .library(name: "ParallelSandbox", targets: ["ParallelSandbox"]),
     ],
@@ -111,6 +112,26 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+
+        // Benchmarks: print figures against an in-run baseline; not part of the tests.
+        .executableTarget(
+            name: "TaskMCPBenchmarks",
+            dependencies: [
+                "JSON",
+                "MCPProtocol",
+                "ParallelAPI",
+                "TaskMCPServer",
+                "TaskTools",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Benchmarks/TaskMCPBenchmarks",
             swiftSettings: swiftSettings
         ),
 
