@@ -22,7 +22,7 @@ func printError(_ text: String) {
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the service (reads TASK_MCP_HOST, TASK_MCP_PORT, PARALLEL_API_BASE_URL).")
+        abstract: "Run the service (reads the TASK_MCP_* variables and PARALLEL_API_BASE_URL; see env.example).")
 
     @Flag(help: "Start an embedded Parallel sandbox and use it as the upstream (synthetic results, no network).")
     var sandbox = false
