@@ -37,7 +37,11 @@ public func buildApplication(
             Sandbox.buildApplication(
                 configuration: SandboxConfiguration(), host: "127.0.0.1", port: sandboxPort, logger: sandboxLogger))
     }
-    let publicURL = PublicURL(configuration.publicURL ?? "http://\(configuration.host):\(configuration.port)")
+    let linkHost = PublicURL.host(forBinding: configuration.host)
+    if configuration.publicURL == nil, linkHost != configuration.host {
+        logger.notice("Bound to all interfaces without TASK_MCP_PUBLIC_URL: progress links will name \(linkHost); set TASK_MCP_PUBLIC_URL.")
+    }
+    let publicURL = PublicURL(configuration.publicURL ?? "http://\(linkHost):\(configuration.port)")
     let router = buildRouter(configuration: configuration, upstream: upstream, publicURL: publicURL, logger: logger)
     return Application(
         router: router,
@@ -46,7 +50,7 @@ public func buildApplication(
         services: services,
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuration.port
-            if configuration.publicURL == nil { publicURL.set("http://\(configuration.host):\(port)") }
+            if configuration.publicURL == nil { publicURL.set("http://\(linkHost):\(port)") }
             await onServerRunning(port)
         },
         logger: logger)

@@ -58,7 +58,7 @@ public enum ResultRenderError: Error, Hashable, Sendable, CustomStringConvertibl
             return "Invalid basis \"\(text)\": use \"all\", \"index:N\" (a row number) or \"field:NAME\" (an output field)."
         case .unknownIndex(let index, let rowCount):
             if rowCount == 0 { return "No row \(index): the group has no runs yet." }
-            return "No row \(index): valid indexes are 0…\(rowCount - 1)."
+            return "No row \(index) among the group's \(rowCount) rows (rows are numbered by input index, as in the table's # column)."
         case .unknownField(let name, let validFields):
             if validFields.isEmpty { return "Unknown field \"\(name)\": the group has no output fields yet." }
             return "Unknown field \"\(name)\": valid fields are \(validFields.joined(separator: ", "))."

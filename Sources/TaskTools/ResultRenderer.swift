@@ -48,7 +48,7 @@ public struct ResultRenderer: Sendable {
             lines += Self.warningLines(run.warnings)
             lines += ["", "## Report", "", text.hasSuffix("\n") ? String(text.dropLast()) : text, ""]
             let sources = Self.uniqueCitations(output.basis.flatMap(\.citations))
-            lines += ["## Sources", ""]
+            lines += ["## Sources cited in the research basis", ""]
             if sources.isEmpty {
                 lines.append("_No citations were returned._")
             } else {
@@ -93,7 +93,7 @@ public struct ResultRenderer: Sendable {
         switch basis {
         case .all: break
         case .index(let index):
-            guard rows.indices.contains(index) else { throw .unknownIndex(index, rowCount: rows.count) }
+            guard rows.contains(where: { $0.number == index }) else { throw .unknownIndex(index, rowCount: rows.count) }
         case .field(let name):
             guard validFields.contains(name) else { throw .unknownField(name, validFields: validFields) }
         }
@@ -138,7 +138,7 @@ public struct ResultRenderer: Sendable {
 
         switch basis {
         case .all: lines += allBasisLines(rows)
-        case .index(let index): lines += rowDetailLines(rows[index])
+        case .index(let index): lines += rows.first { $0.number == index }.map(rowDetailLines) ?? []
         case .field(let name): lines += fieldLines(name, rows: rows)
         }
         return Self.finish(lines)
@@ -449,8 +449,14 @@ struct GroupRow: Sendable {
             case (nil, nil): return lhs.position < rhs.position
             }
         }
-        return sorted.enumerated().map { number, item in
-            GroupRow(number: number, event: item.event, inputs: inputs(item.event), outputs: outputs(item.event))
+        // Rows are numbered by their input index when every row has a distinct one, so that row N
+        // is input N even when some inputs were never added; otherwise by position.
+        let indexes = sorted.compactMap(\.index)
+        let byInputIndex = indexes.count == sorted.count && Set(indexes).count == indexes.count
+        return sorted.enumerated().map { position, item in
+            GroupRow(
+                number: byInputIndex ? (item.index ?? position) : position, event: item.event, inputs: inputs(item.event),
+                outputs: outputs(item.event))
         }
     }
 

@@ -199,7 +199,7 @@ import Testing
         #expect(throws: ResultRenderError.unknownField("nope", validFields: ["ceo", "founded"])) {
             try renderer.render(group: group, runs: runs, basis: .field("nope"))
         }
-        #expect(ResultRenderError.unknownIndex(9, rowCount: 5).description.contains("0…4"))
+        #expect(ResultRenderError.unknownIndex(9, rowCount: 5).description.contains("No row 9 among the group's 5 rows"))
         #expect(ResultRenderError.unknownField("nope", validFields: ["ceo", "founded"]).description.contains("ceo, founded"))
         #expect(ResultRenderError.invalidBasis("x").description.contains("index:N"))
     }

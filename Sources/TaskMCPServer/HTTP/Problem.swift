@@ -23,8 +23,25 @@ struct Problem: Sendable {
 
     init(_ error: TaskServiceError) {
         self.init(
-            status: error.httpStatus, title: HTTPResponse.Status(code: error.httpStatus).reasonPhrase, detail: error.message,
+            status: error.httpStatus, title: Self.title(for: error.httpStatus), detail: error.message,
             code: error.kind.rawValue, extra: error.detail)
+    }
+
+    /// The standard reason phrase (RFC 9110) used as the problem's title.
+    static func title(for status: Int) -> String {
+        switch status {
+        case 207: "Multi-Status"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 402: "Payment Required"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 413: "Content Too Large"
+        case 415: "Unsupported Media Type"
+        case 429: "Too Many Requests"
+        case 502: "Bad Gateway"
+        default: "Internal Server Error"
+        }
     }
 
     func response(headers extraHeaders: HTTPFields = [:]) -> Response {

@@ -10,6 +10,14 @@ final class PublicURL: Sendable {
         value = Mutex(initial)
     }
 
+    /// The host to put in links when only the bind address is known: loopback for a wildcard
+    /// address, brackets around an IPv6 literal.
+    static func host(forBinding host: String) -> String {
+        if ["0.0.0.0", "::", "[::]"].contains(host) { return "127.0.0.1" }
+        if host.contains(":"), !host.hasPrefix("[") { return "[\(host)]" }
+        return host
+    }
+
     func get() -> String { value.withLock { $0 } }
 
     func set(_ url: String) { value.withLock { $0 = url } }

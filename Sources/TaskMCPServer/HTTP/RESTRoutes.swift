@@ -60,7 +60,7 @@ struct RESTRoutes: Sendable {
             let tasks = try await service.recentTasks(caller: caller, limit: limit)
             return JSONBytes.response(JSONValue.object(["tasks": .array(tasks.map(\.jsonValue))]), headers: [.cacheControl: "no-store"])
         } catch {
-            return Problem(error).response()
+            return problem(error)
         }
     }
 
@@ -74,7 +74,7 @@ struct RESTRoutes: Sendable {
             let summary = try await service.status(of: context.parameters.get("id") ?? "", caller: caller)
             return JSONBytes.response(summary, headers: [.cacheControl: "no-store"])
         } catch {
-            return Problem(error).response()
+            return problem(error)
         }
     }
 
@@ -91,7 +91,7 @@ struct RESTRoutes: Sendable {
             }
             return Response(status: .noContent)
         } catch {
-            return Problem(error).response()
+            return problem(error)
         }
     }
 
@@ -157,7 +157,7 @@ struct RESTRoutes: Sendable {
                     status: .ok, headers: Self.viewHeaders(contentType: "text/markdown; charset=utf-8"),
                     body: ResponseBody(byteBuffer: ByteBuffer(string: markdown)))
             } catch {
-                return Problem(error).response()
+                return problem(error)
             }
         case .json:
             return JSONBytes.response(
@@ -176,12 +176,23 @@ struct RESTRoutes: Sendable {
         }
     }
 
+    /// Problem details for a service error; a 401 carries the bearer challenge (RFC 9110 §15.5.2).
+    private func problem(_ error: TaskServiceError) -> Response {
+        var headers = HTTPFields()
+        if error.kind == .unauthorized { headers[.wwwAuthenticate] = authenticator.challenge(invalid: true) }
+        return Problem(error).response(headers: headers)
+    }
+
     private func viewError(_ error: TaskServiceError, format: ViewFormat, page: ProgressPage) -> Response {
         if format == .html {
             let title = error.kind == .notFound ? "Link not valid" : "Could not load this task"
-            return html(page.renderError(status: error.httpStatus, title: title, detail: error.message), status: HTTPResponse.Status(code: error.httpStatus))
+            var headers = HTTPFields()
+            if error.kind == .unauthorized { headers[.wwwAuthenticate] = authenticator.challenge(invalid: true) }
+            return html(
+                page.renderError(status: error.httpStatus, title: title, detail: error.message),
+                status: HTTPResponse.Status(code: error.httpStatus), headers: headers)
         }
-        return Problem(error).response()
+        return problem(error)
     }
 
     private func html(_ text: String, status: HTTPResponse.Status, headers extra: HTTPFields = [:]) -> Response {
@@ -265,7 +276,7 @@ struct RESTRoutes: Sendable {
         do {
             return try await operation(arguments, caller)
         } catch {
-            return Problem(error).response()
+            return problem(error)
         }
     }
 }

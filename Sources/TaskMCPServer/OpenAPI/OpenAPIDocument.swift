@@ -131,7 +131,15 @@ enum OpenAPIDocument {
                             "name": "task", "in": "path", "required": true,
                             "schema": ["type": "string", "pattern": "^(trun|tgrp)_[A-Za-z0-9_-]+(\\.(md|json|html))?$"],
                         ],
-                        ["name": "basis", "in": "query", "schema": ["type": "string", "pattern": "^(all|index:[0-9]+|field:.+)$"]],
+                        [
+                            "name": "view", "in": "query",
+                            "description": "The view token of a progress link; grants read access to this one task.",
+                            "schema": ["type": "string"],
+                        ],
+                        [
+                            "name": "basis", "in": "query", "description": "Markdown view of a group: all, index:N or field:NAME.",
+                            "schema": ["type": "string", "pattern": "^(all|index:[0-9]+|field:.+)$"],
+                        ],
                     ],
                     "responses": withErrors(
                         [
@@ -142,13 +150,20 @@ enum OpenAPIDocument {
                                     "application/json": ["schema": ["type": "object"]],
                                 ],
                             ],
+                            "401": [
+                                "description": "No view token and no credentials.",
+                                "headers": ["WWW-Authenticate": ["schema": ["type": "string"]]],
+                                "content": [
+                                    "application/problem+json": ["schema": problem], "text/html": ["schema": ["type": "string"]],
+                                ],
+                            ],
                             "404": [
                                 "description": "No such task, or the link is not valid.",
                                 "content": [
                                     "application/problem+json": ["schema": problem], "text/html": ["schema": ["type": "string"]],
                                 ],
                             ],
-                        ], ["400", "401", "403", "429", "502"]),
+                        ], ["400", "403", "429", "502"]),
                 ]
             ],
             "/mcp": [

@@ -15,11 +15,13 @@ struct DeepResearchRequest: Sendable {
         }
         let input = raw.trimmingWhitespace()
         guard !input.isEmpty else { throw .invalid("input", "input is empty; give the research question.") }
-        guard input.count <= maxInputCharacters else {
+        // Counted in Unicode code points, as JSON Schema's maxLength counts.
+        let length = input.unicodeScalars.count
+        guard length <= maxInputCharacters else {
             throw .invalid(
                 "input",
-                "input is \(input.count) characters; deep research accepts at most \(maxInputCharacters). Shorten it to the question and the essential context.",
-                extra: ["input_length": .int(input.count), "max_length": .int(maxInputCharacters)])
+                "input is \(length) characters; deep research accepts at most \(maxInputCharacters). Shorten it to the question and the essential context.",
+                extra: ["input_length": .int(length), "max_length": .int(maxInputCharacters)])
         }
         self.input = input
         processor = try Self.processor(arguments["processor"], default: "pro", allowed: Processors.deepResearch)

@@ -42,15 +42,20 @@ public enum TaskToolSet {
 
     // MARK: Shared schema pieces
 
+    static let domainSchema: JSONValue = ["type": "string", "minLength": 1, "pattern": "^\\S+$"]
+
     static let sourcePolicySchema: JSONValue = [
         "type": "object",
         "description": "Optional limits on which web sources may be used.",
         "properties": [
             "include_domains": [
-                "type": "array", "items": ["type": "string"], "description": "Only use these domains, e.g. [\"sec.gov\"].",
+                "type": "array", "items": domainSchema, "description": "Only use these domains, e.g. [\"sec.gov\"].",
             ],
-            "exclude_domains": ["type": "array", "items": ["type": "string"], "description": "Never use these domains."],
-            "after_date": ["type": "string", "description": "Only sources published after this date (YYYY-MM-DD)."],
+            "exclude_domains": ["type": "array", "items": domainSchema, "description": "Never use these domains."],
+            "after_date": [
+                "type": "string", "pattern": "^(19|20)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
+                "description": "Only sources published after this date (YYYY-MM-DD).",
+            ],
         ],
         "additionalProperties": false,
     ]
@@ -81,7 +86,7 @@ struct CreateDeepResearchTool: ToolHandler {
                 "type": "object",
                 "properties": [
                     "input": [
-                        "type": "string", "maxLength": 15_000,
+                        "type": "string", "minLength": 1, "maxLength": 15_000, "pattern": "\\S",
                         "description": "The research question, with any essential context (at most 15,000 characters).",
                     ],
                     "processor": [
@@ -90,7 +95,7 @@ struct CreateDeepResearchTool: ToolHandler {
                     ],
                     "source_policy": TaskToolSet.sourcePolicySchema,
                     "previous_interaction_id": [
-                        "type": "string",
+                        "type": "string", "minLength": 1, "pattern": "\\S",
                         "description": "To ask a follow-up of an earlier, completed research: its interaction_id.",
                     ],
                 ],
@@ -149,7 +154,7 @@ struct CreateTaskGroupTool: ToolHandler {
                         "description": "The rows: an array of objects (one per item), or CSV text whose first line is the header.",
                     ],
                     "output": [
-                        "type": "string",
+                        "type": "string", "minLength": 1,
                         "description": "For json: the fields wanted per row, as a list of names (optionally 'name: description') or a JSON schema. For text: what each row's report should cover.",
                     ],
                     "output_type": [

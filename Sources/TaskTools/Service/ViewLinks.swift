@@ -29,7 +29,10 @@ public struct ViewLinks: Sendable {
 
     /// Whether `token` is the current view token of `record`.
     public func isValid(_ token: String, for record: TaskRecord) -> Bool {
-        guard let mac = Data(base64URLEncoded: token), mac.count == SHA256.byteCount else { return false }
+        // Only the canonical encoding is accepted, so each link has exactly one spelling.
+        guard let mac = Data(base64URLEncoded: token), mac.count == SHA256.byteCount, mac.base64URLEncoded() == token else {
+            return false
+        }
         return HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: Self.message(for: record), using: key)
     }
 
