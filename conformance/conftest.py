@@ -1,4 +1,5 @@
-"""Fixtures: a running parallel-sandbox, SDK clients pointed at it, and admin helpers.
+"""Fixtures: a running parallel-sandbox, SDK clients pointed at it, admin helpers, and a
+task-mcp server (MCP + REST) whose upstream is that sandbox.
 
 Environment:
   SANDBOX_URL          use an already-running sandbox instead of starting one
@@ -6,6 +7,9 @@ Environment:
                        relative paths are resolved against the repository root
   SANDBOX_TIME_FACTOR  --time-factor passed to the binary (default 0.002)
   SANDBOX_BIN_WAIT     seconds to wait for the binary to appear (default 0)
+  TASK_MCP_URL         use an already-running task-mcp (it must use the same sandbox)
+  TASK_MCP_BIN         task-mcp binary (default: <repo>/.build/debug/task-mcp);
+                       relative paths are resolved against the repository root
 """
 
 from __future__ import annotations
@@ -28,40 +32,35 @@ from _support import DEMO_KEY
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 LISTEN_RE = re.compile(r"^parallel-sandbox listening on (http://127\.0\.0\.1:\d+)\s*$")
+TASK_MCP_LISTEN_RE = re.compile(r"^task-mcp listening on (http://127\.0\.0\.1:\d+)\s*$")
 STARTUP_TIMEOUT = 30.0
+# task-mcp takes the Parallel API key as a bearer token.
+BEARER = {"Authorization": f"Bearer {DEMO_KEY}"}
 
 
-def _binary_path() -> pathlib.Path:
-    raw = os.environ.get("SANDBOX_BIN") or ".build/debug/parallel-sandbox"
+def _binary_path(env: str = "SANDBOX_BIN", default: str = ".build/debug/parallel-sandbox") -> pathlib.Path:
+    raw = os.environ.get(env) or default
     path = pathlib.Path(raw)
     if not path.is_absolute():
         path = REPO_ROOT / path
     return path
 
 
-@pytest.fixture(scope="session")
-def sandbox_url() -> Iterator[str]:
-    external = os.environ.get("SANDBOX_URL")
-    if external:
-        yield external.rstrip("/")
-        return
-
-    binary = _binary_path()
+def _wait_for_binary(binary: pathlib.Path, env: str) -> None:
     wait = float(os.environ.get("SANDBOX_BIN_WAIT", "0"))
     deadline = time.monotonic() + wait
     while not (binary.exists() and os.access(binary, os.X_OK)):
         if time.monotonic() > deadline:
-            pytest.exit(f"sandbox binary not found or not executable: {binary} (set SANDBOX_BIN or SANDBOX_URL)", 2)
+            pytest.exit(f"binary not found or not executable: {binary} (set {env})", 2)
         time.sleep(2)
 
-    log = tempfile.NamedTemporaryFile(prefix="parallel-sandbox-", suffix=".log", delete=False)
-    cmd = [
-        str(binary),
-        "--host", "127.0.0.1",
-        "--port", "0",
-        "--time-factor", os.environ.get("SANDBOX_TIME_FACTOR", "0.002"),
-    ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True, bufsize=1)
+
+def _start_listening(
+    cmd: list[str], listen_re: re.Pattern, name: str, env: Optional[dict] = None
+) -> tuple[subprocess.Popen, str, "tempfile._TemporaryFileWrapper"]:
+    """Start ``cmd``, wait for its first stdout line, and return (process, url, stderr log)."""
+    log = tempfile.NamedTemporaryFile(prefix=f"{name}-", suffix=".log", delete=False)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True, bufsize=1, env=env)
 
     first_line: list[str] = []
     got_line = threading.Event()
@@ -75,33 +74,98 @@ def sandbox_url() -> Iterator[str]:
                 got_line.set()
         got_line.set()
 
-    threading.Thread(target=pump, name="sandbox-stdout", daemon=True).start()
+    threading.Thread(target=pump, name=f"{name}-stdout", daemon=True).start()
     if not got_line.wait(STARTUP_TIMEOUT) or not first_line:
         proc.kill()
         proc.wait()
         pytest.exit(
-            f"sandbox did not print its listening line within {STARTUP_TIMEOUT}s "
+            f"{name} did not print its listening line within {STARTUP_TIMEOUT}s "
             f"(exit code {proc.returncode}); stderr in {log.name}",
             2,
         )
-    match = LISTEN_RE.match(first_line[0].rstrip("\r\n"))
+    match = listen_re.match(first_line[0].rstrip("\r\n"))
     if not match:
         proc.kill()
         proc.wait()
-        pytest.exit(f"unexpected first stdout line from sandbox: {first_line[0]!r}; stderr in {log.name}", 2)
+        pytest.exit(f"unexpected first stdout line from {name}: {first_line[0]!r}; stderr in {log.name}", 2)
+    return proc, match.group(1), log
 
-    url = match.group(1)
+
+def _stop(proc: subprocess.Popen, log) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def sandbox_url() -> Iterator[str]:
+    external = os.environ.get("SANDBOX_URL")
+    if external:
+        yield external.rstrip("/")
+        return
+
+    binary = _binary_path()
+    _wait_for_binary(binary, "SANDBOX_BIN or SANDBOX_URL")
+    cmd = [
+        str(binary),
+        "--host", "127.0.0.1",
+        "--port", "0",
+        "--time-factor", os.environ.get("SANDBOX_TIME_FACTOR", "0.002"),
+    ]
+    proc, url, log = _start_listening(cmd, LISTEN_RE, "parallel-sandbox")
     try:
         yield url
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        log.close()
+        _stop(proc, log)
+
+
+@pytest.fixture(scope="session")
+def task_mcp_url(sandbox_url: str) -> Iterator[str]:
+    """Base URL of a task-mcp server whose upstream is the session's sandbox."""
+    external = os.environ.get("TASK_MCP_URL")
+    if external:
+        yield external.rstrip("/")
+        return
+
+    binary = _binary_path("TASK_MCP_BIN", ".build/debug/task-mcp")
+    _wait_for_binary(binary, "TASK_MCP_BIN or TASK_MCP_URL")
+    # Start from defaults: inherited TASK_MCP_* settings (origins, body limit, page size…) would
+    # change the behaviour the tests assert.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TASK_MCP_") and k != "PARALLEL_API_KEY"}
+    env |= {
+        "TASK_MCP_HOST": "127.0.0.1",
+        "TASK_MCP_PORT": "0",
+        "PARALLEL_API_BASE_URL": sandbox_url,
+    }
+    proc, url, log = _start_listening([str(binary), "serve"], TASK_MCP_LISTEN_RE, "task-mcp", env=env)
+    try:
+        yield url
+    finally:
+        _stop(proc, log)
+
+
+@pytest.fixture(scope="session")
+def mcp_endpoint(task_mcp_url: str) -> str:
+    return task_mcp_url + "/mcp"
+
+
+@pytest.fixture(scope="session")
+def tm_http(task_mcp_url: str) -> Iterator[httpx.Client]:
+    """Raw HTTP client for task-mcp, carrying the demo key as a bearer token."""
+    with httpx.Client(base_url=task_mcp_url, headers=BEARER, timeout=60.0) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def tm_anon(task_mcp_url: str) -> Iterator[httpx.Client]:
+    """Raw HTTP client for task-mcp without credentials."""
+    with httpx.Client(base_url=task_mcp_url, timeout=60.0) as c:
+        yield c
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,192 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import JSON
+import Logging
+import NIOCore
+import ParallelSandbox
+@testable import TaskMCPServer
+import Testing
+
+// Shared helpers for the task-mcp HTTP tests: a live sandbox as the upstream, the router built
+// over it, and request/response shortcuts.
+
+enum SupportError: Error { case noPort }
+
+/// The key every test sandbox accepts.
+let demoKey = SandboxConfiguration.demoAPIKey
+/// The public URL the router-level tests configure (never bound; it only appears in links).
+let testPublicURL = "https://mcp.example.test"
+
+/// A logger that drops everything.
+let quietLogger = Logger(label: "task-mcp-tests", factory: { _ in SwiftLogNoOpLogHandler() })
+
+/// Runs `body` against a sandbox served on 127.0.0.1 at an ephemeral port, then stops it.
+func withUpstreamSandbox<Value: Sendable>(
+    _ configuration: SandboxConfiguration = SandboxConfiguration(timeFactor: 0.002),
+    _ body: @Sendable (_ baseURL: String, _ store: SandboxStore) async throws -> Value
+) async throws -> Value {
+    let store = SandboxStore(configuration: configuration)
+    let (ports, continuation) = AsyncStream<Int>.makeStream()
+    let app = Application(
+        router: Sandbox.buildRouter(store: store, configuration: configuration),
+        configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
+        onServerRunning: { channel in
+            continuation.yield(channel.localAddress?.port ?? 0)
+            continuation.finish()
+        },
+        logger: quietLogger)
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask {
+            defer { continuation.finish() }
+            try await app.run()
+        }
+        defer { group.cancelAll() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next(), port > 0 else { throw SupportError.noPort }
+        return try await body("http://127.0.0.1:\(port)", store)
+    }
+}
+
+/// The task-mcp router in front of `upstream`, with a fixed public URL.
+func taskMCPRouter(
+    upstream: String, maxBodyBytes: Int = 8 * 1024 * 1024, allowedOrigins: [String] = []
+) -> Router<AppRequestContext> {
+    let configuration = ServerConfiguration(
+        parallelBaseURL: upstream, publicURL: testPublicURL, allowedOrigins: allowedOrigins, maxBodyBytes: maxBodyBytes)
+    return buildRouter(configuration: configuration, upstream: upstream, publicURL: PublicURL(testPublicURL), logger: quietLogger)
+}
+
+/// Runs `body` with a router-level test client for task-mcp in front of a live sandbox.
+func withTaskMCP<Value: Sendable>(
+    sandbox configuration: SandboxConfiguration = SandboxConfiguration(timeFactor: 0.002), maxBodyBytes: Int = 8 * 1024 * 1024,
+    _ body: @escaping @Sendable (_ client: any TestClientProtocol, _ sandboxURL: String, _ store: SandboxStore) async throws -> Value
+) async throws -> Value {
+    try await withUpstreamSandbox(configuration) { baseURL, store in
+        let app = Application(router: taskMCPRouter(upstream: baseURL, maxBodyBytes: maxBodyBytes))
+        return try await app.test(.router) { client in try await body(client, baseURL, store) }
+    }
+}
+
+// MARK: Headers
+
+/// A header name from its text (every name used here is valid).
+func field(_ name: String) -> HTTPField.Name {
+    guard let field = HTTPField.Name(name) else { preconditionFailure("invalid header name \(name)") }
+    return field
+}
+
+enum Header {
+    static let protocolVersion = field("MCP-Protocol-Version")
+    static let method = field("Mcp-Method")
+    static let name = field("Mcp-Name")
+    static let referrer = field("Referrer-Policy")
+    static let contentTypeOptions = field("X-Content-Type-Options")
+    static let requestMethod = field("Access-Control-Request-Method")
+}
+
+/// `Authorization: Bearer <key>` plus JSON content headers, and any extra headers.
+func headers(
+    bearer key: String? = demoKey, contentType: String? = "application/json", accept: String? = "application/json, text/event-stream",
+    _ extra: [(HTTPField.Name, String)] = []
+) -> HTTPFields {
+    var fields = HTTPFields()
+    if let key { fields[.authorization] = "Bearer \(key)" }
+    if let contentType { fields[.contentType] = contentType }
+    if let accept { fields[.accept] = accept }
+    for (name, value) in extra { fields.append(HTTPField(name: name, value: value)) }
+    return fields
+}
+
+// MARK: JSON
+
+extension JSONValue {
+    /// Compact JSON text with sorted keys.
+    var jsonText: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+    }
+
+    /// Parses JSON text.
+    static func parse(_ text: String) throws -> JSONValue {
+        try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+    }
+
+    /// The value as an `Int` when it is an integral JSON number.
+    var intValue: Int? {
+        switch self {
+        case .int(let value): return value
+        case .double(let value) where value == value.rounded(): return Int(value)
+        default: return nil
+        }
+    }
+}
+
+extension TestResponse {
+    var text: String { String(buffer: body) }
+
+    var json: JSONValue {
+        get throws { try JSONValue.parse(text) }
+    }
+
+    /// The `data:` payloads of a `text/event-stream` body, one per event, in order.
+    var eventData: [String] {
+        text.components(separatedBy: "\n\n").compactMap { block in
+            let lines = block.split(separator: "\n", omittingEmptySubsequences: true)
+            let data = lines.filter { $0.hasPrefix("data:") }.map { line in
+                var payload = line.dropFirst("data:".count)
+                if payload.first == " " { payload = payload.dropFirst() }
+                return String(payload)
+            }
+            return data.isEmpty ? nil : data.joined(separator: "\n")
+        }
+    }
+}
+
+// MARK: MCP requests
+
+/// A JSON-RPC request body.
+func rpc(_ method: String, id: JSONValue = 1, params: JSONValue? = nil) -> ByteBuffer {
+    var message: [String: JSONValue] = ["jsonrpc": "2.0", "id": id, "method": .string(method)]
+    if let params { message["params"] = params }
+    return ByteBuffer(string: JSONValue.object(message).jsonText)
+}
+
+/// Posts one JSON-RPC request to `/mcp` as a 2025-06-18 client (after initialize).
+func postMCP(
+    _ client: any TestClientProtocol, _ method: String, id: JSONValue = 1, params: JSONValue? = nil,
+    accept: String = "application/json, text/event-stream", extra: [(HTTPField.Name, String)] = []
+) async throws -> TestResponse {
+    var fields = headers(accept: accept, extra)
+    if method != "initialize", fields[Header.protocolVersion] == nil { fields[Header.protocolVersion] = "2025-06-18" }
+    return try await client.execute(uri: "/mcp", method: .post, headers: fields, body: rpc(method, id: id, params: params))
+}
+
+/// Calls a tool over `/mcp` and returns the JSON-RPC `result`, expecting HTTP 200 JSON.
+func callTool(
+    _ client: any TestClientProtocol, _ name: String, _ arguments: JSONValue, sourceLocation: SourceLocation = #_sourceLocation
+) async throws -> JSONValue {
+    let response = try await postMCP(client, "tools/call", params: ["name": .string(name), "arguments": arguments])
+    #expect(response.status == .ok, "tools/call \(name) answered \(response.status): \(response.text)", sourceLocation: sourceLocation)
+    let body = try response.json
+    #expect(body["error"] == nil, "tools/call \(name) answered a JSON-RPC error: \(response.text)", sourceLocation: sourceLocation)
+    return try #require(body["result"], "no result in \(response.text)", sourceLocation: sourceLocation)
+}
+
+/// The path and query of an absolute URL under `testPublicURL`.
+func localPath(of url: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+    try #require(url.hasPrefix(testPublicURL + "/"), "\(url) is not under \(testPublicURL)", sourceLocation: sourceLocation)
+    return String(url.dropFirst(testPublicURL.count))
+}
+
+/// Polls `condition` every 20 ms until it holds or `limit` passes; returns whether it held.
+func eventually(limit: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + limit
+    while true {
+        if try await condition() { return true }
+        if ContinuousClock.now > deadline { return false }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}

@@ -1,0 +1,125 @@
+import Crypto
+import Foundation
+import Hummingbird
+import JSON
+import Logging
+import NIOCore
+import ParallelAPI
+import ParallelSandbox
+import TaskTools
+import Testing
+
+// A TaskService wired to a sandbox served on a real loopback socket (the service's client
+// speaks HTTP), plus shortcuts for the service tests.
+
+enum ServiceHarnessError: Error { case noPort }
+
+/// The public base URL progress links are built on in these tests.
+let servicePublicURL = "https://tasks.example.test"
+
+/// A TaskService in front of a live sandbox, and the sandbox's store for steering it.
+struct ServiceHarness: Sendable {
+    let service: TaskService
+    let store: SandboxStore
+    let registry: InMemoryTaskRegistry
+    let baseURL: String
+    let caller = Caller.apiKey(APIKey(SandboxConfiguration.demoAPIKey))
+
+    /// A client of the sandbox for checks that bypass the service.
+    var client: ParallelClient {
+        ParallelClient(apiKey: APIKey(SandboxConfiguration.demoAPIKey), configuration: .init(baseURL: baseURL))
+    }
+
+    /// Polls the service's status of `id` until it is no longer active.
+    func waitUntilDone(_ id: String, limit: Duration = .seconds(30)) async throws -> StatusSummary {
+        let deadline = ContinuousClock.now + limit
+        while true {
+            let summary = try await service.status(of: id, caller: caller)
+            if !summary.isActive || ContinuousClock.now > deadline { return summary }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+    }
+}
+
+/// How the service's upstream client is set up.
+struct ClientSettings: Sendable {
+    var batchSize = 1_000
+    var concurrency = 4
+    /// No retries by default, so injected faults surface as they are.
+    var retry = RetryPolicy.none
+}
+
+/// Runs `body` with a TaskService whose upstream is a sandbox on 127.0.0.1 at an ephemeral port.
+func withService<Value: Sendable>(
+    sandbox configuration: SandboxConfiguration = SandboxConfiguration(timeFactor: 0.002),
+    pageTokenBudget: Int = Paginator.defaultPageTokenBudget, client settings: ClientSettings = ClientSettings(),
+    _ body: @Sendable (ServiceHarness) async throws -> Value
+) async throws -> Value {
+    let store = SandboxStore(configuration: configuration)
+    let (ports, continuation) = AsyncStream<Int>.makeStream()
+    let app = Application(
+        router: Sandbox.buildRouter(store: store, configuration: configuration),
+        configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
+        onServerRunning: { channel in
+            continuation.yield(channel.localAddress?.port ?? 0)
+            continuation.finish()
+        },
+        logger: Logger(label: "sandbox", factory: { _ in SwiftLogNoOpLogHandler() }))
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask {
+            defer { continuation.finish() }
+            try await app.run()
+        }
+        defer { group.cancelAll() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next(), port > 0 else { throw ServiceHarnessError.noPort }
+        let baseURL = "http://127.0.0.1:\(port)"
+        let registry = InMemoryTaskRegistry()
+        let service = TaskService(
+            configuration: TaskService.Configuration(pageTokenBudget: pageTokenBudget, sandbox: true), registry: registry,
+            links: ViewLinks(key: SymmetricKey(size: .bits256)), publicBaseURL: { servicePublicURL },
+            makeClient: { key in
+                ParallelClient(
+                    apiKey: key,
+                    configuration: ParallelClient.Configuration(
+                        baseURL: baseURL, retry: settings.retry, addRunsBatchSize: settings.batchSize,
+                        addRunsConcurrency: settings.concurrency))
+            })
+        return try await body(ServiceHarness(service: service, store: store, registry: registry, baseURL: baseURL))
+    }
+}
+
+/// The `TaskServiceError` that `body` throws, or `nil` (recorded as an issue) when it succeeds.
+func serviceError<T>(
+    sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws(TaskServiceError) -> T
+) async -> TaskServiceError? {
+    do {
+        _ = try await body()
+        Issue.record("expected a TaskServiceError", sourceLocation: sourceLocation)
+        return nil
+    } catch {
+        return error
+    }
+}
+
+/// `rows` objects `{"company": "Company 0000"}`, … in order.
+func companyRows(_ count: Int) -> JSONValue {
+    .array((0..<count).map { .object(["company": .string(companyName($0))]) })
+}
+
+func companyName(_ index: Int) -> String {
+    "Company " + String(repeating: "0", count: max(0, 4 - String(index).count)) + String(index)
+}
+
+/// The body rows of a group's result table: `(row number, first input cell)` per line.
+func tableRows(in markdown: String) -> [(number: Int, company: String)] {
+    markdown.split(separator: "\n").compactMap { line in
+        guard line.hasPrefix("| ") else { return nil }
+        let cells = line.split(separator: "|", omittingEmptySubsequences: false).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        // "", "#", "status", "company", …
+        guard cells.count > 3, let number = Int(cells[1]) else { return nil }
+        return (number, cells[3])
+    }
+}
