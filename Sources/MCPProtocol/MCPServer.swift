@@ -59,21 +59,22 @@ public struct MCPServer: Sendable {
     public let configuration: Configuration
     private let handlers: [any ToolHandler]
     private let index: [String: Int]
+    /// The tool definitions, in registration order; read from the handlers once.
+    public let tools: [Tool]
 
     /// Creates a server. Tool names must be unique (a duplicate is a programming error).
     public init(configuration: Configuration, tools: [any ToolHandler]) {
         self.configuration = configuration
         self.handlers = tools
+        self.tools = tools.map(\.tool)
         var index: [String: Int] = [:]
-        for (position, handler) in tools.enumerated() {
-            precondition(index[handler.tool.name] == nil, "duplicate tool name \(handler.tool.name)")
-            index[handler.tool.name] = position
+        for (position, definition) in self.tools.enumerated() {
+            precondition(index[definition.name] == nil, "duplicate tool name \(definition.name)")
+            index[definition.name] = position
         }
         self.index = index
     }
 
-    /// The tool definitions, in registration order.
-    public var tools: [Tool] { handlers.map(\.tool) }
 
     /// Supported versions, newest first.
     var supportedNewestFirst: [ProtocolVersion] { configuration.supportedVersions.sorted(by: >) }
@@ -301,7 +302,7 @@ public struct MCPServer: Sendable {
         let handler = handlers[position]
         let id = request.id
         let token = request.params?["_meta"]?[MetaKey.progressToken].flatMap(JSONRPCID.init)
-        let problems = ArgumentValidator.problems(in: arguments, schema: handler.tool.inputSchema)
+        let problems = ArgumentValidator.problems(in: arguments, schema: tools[position].inputSchema)
         if !problems.isEmpty {
             // Input validation failures are tool execution errors (SEP-1303), visible to the model.
             let result = CallToolResult.error("Invalid arguments for tool \(name): \(problems.joined(separator: "; "))")

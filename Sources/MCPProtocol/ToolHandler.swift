@@ -2,7 +2,8 @@ public import JSON
 
 /// A tool the server offers: its definition and the code that runs it.
 public protocol ToolHandler: Sendable {
-    /// The definition listed by `tools/list`; `tool.name` is what `tools/call` addresses.
+    /// The definition listed by `tools/list`, read once when the server is created; `tool.name` is
+    /// what `tools/call` addresses.
     var tool: Tool { get }
 
     /// Runs the tool. Arguments have already passed the light checks of ``ArgumentValidator``
