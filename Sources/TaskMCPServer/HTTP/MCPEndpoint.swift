@@ -67,11 +67,12 @@ struct MCPEndpoint: Sendable {
     }
 
     @Sendable func methodNotAllowed(_ request: Request, context: AppRequestContext) async throws -> Response {
-        var headers = corsHeaders(origin: request.headers[.origin])
-        headers[.allow] = "POST, OPTIONS"
-        headers[.contentType] = "application/json"
-        let body = #"{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Method Not Allowed: this server has no GET stream or sessions; POST JSON-RPC messages"}}"#
-        return Response(status: .methodNotAllowed, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+        var response = rpcError(
+            .methodNotAllowed, code: -32600,
+            message: "Method Not Allowed: this server has no GET stream or sessions; POST JSON-RPC messages",
+            origin: request.headers[.origin])
+        response.headers[.allow] = "POST, OPTIONS"
+        return response
     }
 
     /// CORS preflight: answered without authentication, as browsers send no credentials here.
@@ -132,18 +133,15 @@ struct MCPEndpoint: Sendable {
     private func unauthorized(invalid: Bool, origin: String?) -> Response {
         var headers = corsHeaders(origin: origin)
         headers[.wwwAuthenticate] = authenticator.challenge(invalid: invalid)
-        headers[.contentType] = "application/json"
         let description = invalid ? "The bearer credential is not valid." : "Authentication required: sign in with OAuth or send your Parallel API key as a bearer token."
-        let body = try? JSONEncoder().encode(["error": invalid ? "invalid_token" : "unauthorized", "error_description": description])
-        return Response(status: .unauthorized, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body ?? Data())))
+        return JSONBytes.response(
+            ["error": invalid ? "invalid_token" : "unauthorized", "error_description": description], status: .unauthorized,
+            headers: headers)
     }
 
     private func rpcError(_ status: HTTPResponse.Status, code: Int, message: String, origin: String?) -> Response {
-        var headers = corsHeaders(origin: origin)
-        headers[.contentType] = "application/json"
         let error: JSONValue = ["jsonrpc": "2.0", "id": nil, "error": ["code": .int(code), "message": .string(message)]]
-        let body = (try? JSONEncoder().encode(error)) ?? Data()
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+        return JSONBytes.response(error, status: status, headers: corsHeaders(origin: origin))
     }
 
     private func corsHeaders(origin: String?) -> HTTPFields {

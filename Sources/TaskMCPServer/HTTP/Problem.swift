@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import JSON
 import NIOCore
+import NIOHTTP1
 import TaskTools
 
 /// RFC 9457 problem details: the REST API's error body (`application/problem+json`).
@@ -27,21 +28,10 @@ struct Problem: Sendable {
             code: error.kind.rawValue, extra: error.detail)
     }
 
-    /// The standard reason phrase (RFC 9110) used as the problem's title.
+    /// The standard reason phrase used as the problem's title (HTTPTypes leaves it empty for a
+    /// status made from a bare code; NIO's table has them).
     static func title(for status: Int) -> String {
-        switch status {
-        case 207: "Multi-Status"
-        case 400: "Bad Request"
-        case 401: "Unauthorized"
-        case 402: "Payment Required"
-        case 403: "Forbidden"
-        case 404: "Not Found"
-        case 413: "Content Too Large"
-        case 415: "Unsupported Media Type"
-        case 429: "Too Many Requests"
-        case 502: "Bad Gateway"
-        default: "Internal Server Error"
-        }
+        HTTPResponseStatus(statusCode: status).reasonPhrase
     }
 
     func response(headers extraHeaders: HTTPFields = [:]) -> Response {

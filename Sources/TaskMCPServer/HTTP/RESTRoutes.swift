@@ -43,55 +43,32 @@ struct RESTRoutes: Sendable {
     }
 
     @Sendable func listTasks(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let caller: Caller
-        switch await authenticate(request) {
-        case .success(let authenticated): caller = authenticated
-        case .failure(let failure): return failure.response
-        }
-        var limit = 20
-        if let text = request.uri.queryParameters["limit"] {
-            guard let value = Int(text), (1...100).contains(value) else {
-                return Problem(status: 400, title: "Bad Request", detail: "limit must be an integer from 1 to 100.", code: "invalid_argument")
-                    .response()
+        await withCaller(request) { caller throws(TaskServiceError) in
+            var limit = 20
+            if let text = request.uri.queryParameters["limit"] {
+                guard let value = Int(text), (1...100).contains(value) else {
+                    throw TaskServiceError(.invalidArgument, "limit must be an integer from 1 to 100.")
+                }
+                limit = value
             }
-            limit = value
-        }
-        do {
             let tasks = try await service.recentTasks(caller: caller, limit: limit)
             return JSONBytes.response(JSONValue.object(["tasks": .array(tasks.map(\.jsonValue))]), headers: [.cacheControl: "no-store"])
-        } catch {
-            return problem(error)
         }
     }
 
     @Sendable func status(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let caller: Caller
-        switch await authenticate(request) {
-        case .success(let authenticated): caller = authenticated
-        case .failure(let failure): return failure.response
-        }
-        do {
+        await withCaller(request) { caller throws(TaskServiceError) in
             let summary = try await service.status(of: context.parameters.get("id") ?? "", caller: caller)
             return JSONBytes.response(summary, headers: [.cacheControl: "no-store"])
-        } catch {
-            return problem(error)
         }
     }
 
     @Sendable func revokeLinks(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let caller: Caller
-        switch await authenticate(request) {
-        case .success(let authenticated): caller = authenticated
-        case .failure(let failure): return failure.response
-        }
-        do {
+        await withCaller(request) { caller throws(TaskServiceError) in
             guard try await service.revokeLinks(of: context.parameters.get("id") ?? "", caller: caller) else {
-                return Problem(status: 404, title: "Not Found", detail: "No task with this id was created with these credentials.", code: "not_found")
-                    .response()
+                throw TaskServiceError(.notFound, "No task with this id was created with these credentials.")
             }
             return Response(status: .noContent)
-        } catch {
-            return problem(error)
         }
     }
 
@@ -223,19 +200,25 @@ struct RESTRoutes: Sendable {
 
     // MARK: Helpers
 
-    private func authenticate(_ request: Request) async -> Result<Caller, RESTFailure> {
+    /// Authenticates the request (origin, then bearer or `x-api-key`) and runs `operation` as its
+    /// caller; a service error becomes problem details with its status.
+    private func withCaller(
+        _ request: Request, _ operation: (Caller) async throws(TaskServiceError) -> Response
+    ) async -> Response {
         guard origins.allows(request.headers[.origin]) else {
-            return .failure(RESTFailure(Problem(status: 403, title: "Forbidden", detail: "Origin not allowed.", code: "forbidden_origin").response()))
+            return Problem(status: 403, title: "Forbidden", detail: "Origin not allowed.", code: "forbidden_origin").response()
         }
-        switch await authenticator.authenticate(request, allowAPIKeyHeader: true) {
-        case .authenticated(let caller):
-            return .success(caller)
-        case .missing, .invalid:
+        guard case .authenticated(let caller) = await authenticator.authenticate(request, allowAPIKeyHeader: true) else {
             let problem = Problem(
                 status: 401, title: "Unauthorized",
                 detail: "Send your Parallel API key as 'Authorization: Bearer <key>' or 'x-api-key', or an access token from this server.",
                 code: "unauthorized")
-            return .failure(RESTFailure(problem.response(headers: [.wwwAuthenticate: authenticator.challenge(invalid: false)])))
+            return problem.response(headers: [.wwwAuthenticate: authenticator.challenge(invalid: false)])
+        }
+        do {
+            return try await operation(caller)
+        } catch {
+            return problem(error)
         }
     }
 
@@ -244,47 +227,34 @@ struct RESTRoutes: Sendable {
         _ request: Request, tool name: String,
         _ operation: @Sendable ([String: JSONValue], Caller) async throws(TaskServiceError) -> Response
     ) async -> Response {
-        let caller: Caller
-        switch await authenticate(request) {
-        case .success(let authenticated): caller = authenticated
-        case .failure(let failure): return failure.response
-        }
-        if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") {
-            return Problem(status: 415, title: "Unsupported Media Type", detail: "Send a JSON body (application/json).", code: "unsupported_media_type")
-                .response()
-        }
-        var request = request
-        let body: ByteBuffer
-        do {
-            body = try await request.collectBody(upTo: maxBodyBytes)
-        } catch {
-            return Problem(status: 413, title: "Content Too Large", detail: "The body is larger than \(maxBodyBytes) bytes.", code: "too_large")
-                .response()
-        }
-        guard case .object(let arguments)? = try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView)) else {
-            return Problem(status: 400, title: "Bad Request", detail: "The body must be a JSON object.", code: "invalid_json").response()
-        }
-        if let schema = tools[name]?.inputSchema {
-            let problems = ArgumentValidator.problems(in: arguments, schema: schema)
-            if !problems.isEmpty {
-                return Problem(
-                    status: 400, title: "Bad Request", detail: problems.joined(separator: "; "), code: "invalid_argument",
-                    extra: ["problems": .array(problems.map(JSONValue.string))]
-                ).response()
+        await withCaller(request) { caller throws(TaskServiceError) in
+            if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") {
+                return Problem(status: 415, title: "Unsupported Media Type", detail: "Send a JSON body (application/json).", code: "unsupported_media_type")
+                    .response()
             }
-        }
-        do {
+            var request = request
+            let body: ByteBuffer
+            do {
+                body = try await request.collectBody(upTo: maxBodyBytes)
+            } catch {
+                return Problem(status: 413, title: "Content Too Large", detail: "The body is larger than \(maxBodyBytes) bytes.", code: "too_large")
+                    .response()
+            }
+            guard case .object(let arguments)? = try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView)) else {
+                return Problem(status: 400, title: "Bad Request", detail: "The body must be a JSON object.", code: "invalid_json").response()
+            }
+            if let schema = tools[name]?.inputSchema {
+                let problems = ArgumentValidator.problems(in: arguments, schema: schema)
+                if !problems.isEmpty {
+                    return Problem(
+                        status: 400, title: "Bad Request", detail: problems.joined(separator: "; "), code: "invalid_argument",
+                        extra: ["problems": .array(problems.map(JSONValue.string))]
+                    ).response()
+                }
+            }
             return try await operation(arguments, caller)
-        } catch {
-            return problem(error)
         }
     }
-}
-
-/// A ready error response, carried through `Result`.
-struct RESTFailure: Error {
-    let response: Response
-    init(_ response: Response) { self.response = response }
 }
 
 extension HTTPField.Name {
