@@ -18,7 +18,6 @@ public struct Caller: Sendable, Hashable {
     /// subject is derived from a SHA-256 of the key, so it names the key without revealing it.
     public static func apiKey(_ key: APIKey) -> Caller {
         let digest = SHA256.hash(data: Data("task-mcp/api-key-subject\n\(key.secret)".utf8))
-        let hex = digest.prefix(12).map { String(format: "%02x", $0) }.joined()
-        return Caller(subject: "key:\(hex)", apiKey: key)
+        return Caller(subject: "key:\(digest.prefix(12).hexEncoded)", apiKey: key)
     }
 }

@@ -13,7 +13,7 @@ struct DeepResearchRequest: Sendable {
         guard case .string(let raw)? = arguments["input"] else {
             throw .invalid("input", "input is required: the research question, as a string.")
         }
-        let input = raw.trimmingWhitespace()
+        let input = raw.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !input.isEmpty else { throw .invalid("input", "input is empty; give the research question.") }
         // Counted in Unicode code points, as JSON Schema's maxLength counts.
         let length = input.unicodeScalars.count
@@ -29,8 +29,8 @@ struct DeepResearchRequest: Sendable {
         switch arguments["previous_interaction_id"] {
         case nil, .null?:
             previousInteractionID = nil
-        case .string(let id)? where !id.trimmingWhitespace().isEmpty:
-            previousInteractionID = id.trimmingWhitespace()
+        case .string(let id)? where !id.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty:
+            previousInteractionID = id.trimmingCharacters(in: .whitespacesAndNewlines)
         default:
             throw .invalid("previous_interaction_id", "previous_interaction_id must be the interaction_id of an earlier, completed run.")
         }
@@ -43,7 +43,7 @@ struct DeepResearchRequest: Sendable {
             guard let fallback else { throw .invalid("processor", "processor is required.") }
             return fallback
         case .string(let name)?:
-            let trimmed = name.trimmingWhitespace()
+            let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
             do {
                 try Processors.validate(trimmed, allowed: allowed)
             } catch {
@@ -89,10 +89,10 @@ struct DeepResearchRequest: Sendable {
         case .array(let items)?:
             var result: [String] = []
             for item in items {
-                guard case .string(let domain) = item, !domain.trimmingWhitespace().isEmpty, !domain.contains(" ") else {
+                guard case .string(let domain) = item, !domain.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, !domain.contains(" ") else {
                     throw .invalid("source_policy", "source_policy.\(name) must be a list of domain names such as \"example.com\".")
                 }
-                result.append(domain.trimmingWhitespace())
+                result.append(domain.trimmingCharacters(in: .whitespacesAndNewlines))
             }
             return result
         default:

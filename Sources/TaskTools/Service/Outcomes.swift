@@ -65,7 +65,7 @@ public struct ListedTask: Sendable, Hashable {
     public var jsonValue: JSONValue {
         var object: [String: JSONValue] = [
             "id": .string(record.id), "kind": .string(record.kind.rawValue),
-            "created_at": .string(ISO8601DateFormatter().string(from: record.createdAt)),
+            "created_at": .string(record.createdAt.formatted(.iso8601)),
             "processor": .string(record.processor), "label": .string(record.label), "progress_url": .string(progressURL),
         ]
         if let count = record.runCount { object["run_count"] = .int(count) }
@@ -75,7 +75,7 @@ public struct ListedTask: Sendable, Hashable {
     public var line: String {
         var text = "- \(record.id) (\(record.kind.rawValue), \(record.processor)"
         if let count = record.runCount { text += ", \(count) rows" }
-        text += ", created \(ISO8601DateFormatter().string(from: record.createdAt))): \(record.label) — \(progressURL)"
+        text += ", created \(record.createdAt.formatted(.iso8601))): \(record.label) — \(progressURL)"
         return text
     }
 }

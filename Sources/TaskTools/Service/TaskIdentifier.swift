@@ -1,3 +1,5 @@
+import Foundation
+
 /// A `trun_…` or `tgrp_…` id, checked before it reaches an upstream URL.
 public struct TaskIdentifier: Sendable, Hashable, CustomStringConvertible {
     public enum Kind: Sendable, Hashable { case run, group }
@@ -7,7 +9,7 @@ public struct TaskIdentifier: Sendable, Hashable, CustomStringConvertible {
 
     /// - Throws: an `invalidArgument` error naming `argument` when the text is not a run or group id.
     public init(_ text: String, argument: String = "taskRunOrGroupId") throws(TaskServiceError) {
-        let trimmed = text.trimmingWhitespace()
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         let kind: Kind
         if trimmed.hasPrefix("trun_") {
             kind = .run
@@ -31,16 +33,5 @@ extension UInt8 {
     fileprivate var isIDCharacter: Bool {
         (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(self) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(self)
             || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self) || self == UInt8(ascii: "_") || self == UInt8(ascii: "-")
-    }
-}
-
-extension StringProtocol {
-    /// The text without leading and trailing whitespace and newlines.
-    func trimmingWhitespace() -> String {
-        let scalars = unicodeScalars
-        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
-        else { return "" }
-        return String(String.UnicodeScalarView(scalars[first...last]))
     }
 }

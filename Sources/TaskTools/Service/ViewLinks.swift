@@ -18,7 +18,7 @@ public struct ViewLinks: Sendable {
 
     /// A fresh random nonce for a new task (128 bits, hex).
     public static func newNonce() -> String {
-        SymmetricKey(size: .bits128).withUnsafeBytes { bytes in bytes.map { String(format: "%02x", $0) }.joined() }
+        SymmetricKey(size: .bits128).withUnsafeBytes { $0.hexEncoded }
     }
 
     /// The view token for a record.
@@ -55,6 +55,11 @@ extension Data {
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
         self.init(base64Encoded: base64)
     }
+}
+
+extension Sequence<UInt8> {
+    /// Lowercase hexadecimal, two digits per byte.
+    var hexEncoded: String { map { String(format: "%02x", $0) }.joined() }
 }
 
 extension UInt8 {
