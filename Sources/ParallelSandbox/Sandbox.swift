@@ -35,4 +35,37 @@ public enum Sandbox {
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
             logger: logger)
     }
+
+    /// Serves `store` on 127.0.0.1 at an ephemeral port while `body` runs with the base URL, then
+    /// stops the server. For tests and tools that need the sandbox across a real socket.
+    public static func withLoopbackServer<Value: Sendable>(
+        store: SandboxStore, configuration: SandboxConfiguration,
+        logger: Logger = Logger(label: "parallel-sandbox", factory: { _ in SwiftLogNoOpLogHandler() }),
+        _ body: (_ baseURL: String) async throws -> Value
+    ) async throws -> Value {
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let app = Application(
+            router: buildRouter(store: store, configuration: configuration),
+            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0), serverName: "parallel-sandbox"),
+            onServerRunning: { channel in
+                continuation.yield(channel.localAddress?.port ?? 0)
+                continuation.finish()
+            },
+            logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                defer { continuation.finish() }
+                try await app.run()
+            }
+            defer { group.cancelAll() }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next(), port > 0 else { throw LoopbackServerError() }
+            return try await body("http://127.0.0.1:\(port)")
+        }
+    }
+}
+
+/// The sandbox's loopback server stopped before it was listening.
+public struct LoopbackServerError: Error, CustomStringConvertible {
+    public var description: String { "the sandbox server stopped before it was listening" }
 }

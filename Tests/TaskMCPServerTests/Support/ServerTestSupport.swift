@@ -12,8 +12,6 @@ import Testing
 // Shared helpers for the task-mcp HTTP tests: a live sandbox as the upstream, the router built
 // over it, and request/response shortcuts.
 
-enum SupportError: Error { case noPort }
-
 /// The key every test sandbox accepts.
 let demoKey = SandboxConfiguration.demoAPIKey
 /// The public URL the router-level tests configure (never bound; it only appears in links).
@@ -28,24 +26,8 @@ func withUpstreamSandbox<Value: Sendable>(
     _ body: @Sendable (_ baseURL: String, _ store: SandboxStore) async throws -> Value
 ) async throws -> Value {
     let store = SandboxStore(configuration: configuration)
-    let (ports, continuation) = AsyncStream<Int>.makeStream()
-    let app = Application(
-        router: Sandbox.buildRouter(store: store, configuration: configuration),
-        configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
-        onServerRunning: { channel in
-            continuation.yield(channel.localAddress?.port ?? 0)
-            continuation.finish()
-        },
-        logger: quietLogger)
-    return try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask {
-            defer { continuation.finish() }
-            try await app.run()
-        }
-        defer { group.cancelAll() }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next(), port > 0 else { throw SupportError.noPort }
-        return try await body("http://127.0.0.1:\(port)", store)
+    return try await Sandbox.withLoopbackServer(store: store, configuration: configuration, logger: quietLogger) { baseURL in
+        try await body(baseURL, store)
     }
 }
 

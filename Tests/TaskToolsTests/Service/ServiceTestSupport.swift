@@ -1,9 +1,6 @@
 import Crypto
 import Foundation
-import Hummingbird
 import JSON
-import Logging
-import NIOCore
 import ParallelAPI
 import ParallelSandbox
 import TaskTools
@@ -11,8 +8,6 @@ import Testing
 
 // A TaskService wired to a sandbox served on a real loopback socket (the service's client
 // speaks HTTP), plus shortcuts for the service tests.
-
-enum ServiceHarnessError: Error { case noPort }
 
 /// The public base URL progress links are built on in these tests.
 let servicePublicURL = "https://tasks.example.test"
@@ -56,24 +51,7 @@ func withService<Value: Sendable>(
     _ body: @Sendable (ServiceHarness) async throws -> Value
 ) async throws -> Value {
     let store = SandboxStore(configuration: configuration)
-    let (ports, continuation) = AsyncStream<Int>.makeStream()
-    let app = Application(
-        router: Sandbox.buildRouter(store: store, configuration: configuration),
-        configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
-        onServerRunning: { channel in
-            continuation.yield(channel.localAddress?.port ?? 0)
-            continuation.finish()
-        },
-        logger: Logger(label: "sandbox", factory: { _ in SwiftLogNoOpLogHandler() }))
-    return try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask {
-            defer { continuation.finish() }
-            try await app.run()
-        }
-        defer { group.cancelAll() }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next(), port > 0 else { throw ServiceHarnessError.noPort }
-        let baseURL = "http://127.0.0.1:\(port)"
+    return try await Sandbox.withLoopbackServer(store: store, configuration: configuration) { baseURL in
         let registry = InMemoryTaskRegistry()
         let service = TaskService(
             configuration: TaskService.Configuration(pageTokenBudget: pageTokenBudget, sandbox: true), registry: registry,
