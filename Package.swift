@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", exact: "1.8.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
     ],
     targets: [
         // Arbitrary JSON as a value type, shared by every module that speaks JSON.
@@ -76,6 +77,36 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Persistent state in SQLite (GRDB): OAuth clients, grants, token hashes, sealed API keys,
+        // the per-user task registry. Schema lives in the top-level `migrations/` SQL files.
+        .target(
+            name: "TokenStore",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            resources: [.copy("migrations")],
+            swiftSettings: swiftSettings
+        ),
+
+        // The OAuth 2.1 authorization server MCP clients see, federating sign-in to Parallel's
+        // provider. Endpoint logic returns plain responses; routing stays in TaskMCPServer.
+        .target(
+            name: "OAuthProxy",
+            dependencies: [
+                "JSON",
+                "TokenStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // Composition root: builds the task-mcp application from its modules.
         .target(
             name: "TaskMCPServer",
@@ -85,6 +116,8 @@ let package = Package(
                 "ParallelAPI",
                 "ParallelSandbox",
                 "TaskTools",
+                "TokenStore",
+                "OAuthProxy",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -101,6 +134,8 @@ let package = Package(
             dependencies: [
                 "TaskMCPServer",
                 "ParallelAPI",
+                "TokenStore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -175,6 +210,31 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "TokenStoreTests",
+            dependencies: [
+                "TokenStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OAuthProxyTests",
+            dependencies: [
+                "JSON",
+                "OAuthProxy",
+                "TokenStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "MCPProtocolTests",
             dependencies: ["JSON", "MCPProtocol"],
             swiftSettings: swiftSettings
@@ -183,6 +243,9 @@ let package = Package(
             name: "TaskMCPServerTests",
             dependencies: [
                 "JSON",
+                "OAuthProxy",
+                "TokenStore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 "ParallelAPI",
                 "ParallelSandbox",
                 "TaskMCPServer",

@@ -1,0 +1,249 @@
+public import Foundation
+import GRDB
+
+/// The additional data each sealed column is bound to, so a sealed value cannot be moved to another row.
+enum SealContext {
+    static func grant(_ id: String) -> String { "grant:\(id)" }
+    static func pending(_ id: String) -> String { "pending:\(id)" }
+    static func task(_ id: String) -> String { "task:\(id)" }
+}
+
+// MARK: - Pending authorizations (consent page -> upstream -> callback)
+
+extension TokenStore {
+    /// Stores a new authorization request, with SHA-256 hashes of the browser binding and the CSRF token.
+    public func createPending(_ pending: PendingAuthorization, browserBinding: String, csrf: String) async throws {
+        let bindingHash = Self.hash(browserBinding)
+        let csrfHash = Self.hash(csrf)
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO pending_authorizations (id, client_id, redirect_uri, client_state, code_challenge,
+                        scope, resource, browser_binding_hash, csrf_hash, created_at, expires_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    pending.id, pending.clientID, pending.redirectURI, pending.clientState, pending.codeChallenge,
+                    pending.scope, pending.resource, bindingHash, csrfHash, pending.createdAt.unix,
+                    pending.expiresAt.unix,
+                ]
+            )
+        }
+    }
+
+    /// The request shown on the consent page: not expired, not yet approved, binding matches.
+    public func pendingForConsent(id: String, browserBinding: String) async throws -> PendingAuthorization? {
+        let now = now
+        let stored = try await writer.read { db in try PendingRow.fetch(db, id: id) }
+        guard let stored, stored.isOpenForConsent(now: now, browserBinding: browserBinding, csrf: nil) else {
+            return nil
+        }
+        return stored.pending
+    }
+
+    /// Consent approved: checks binding and CSRF (constant time), that it was not approved before, not expired;
+    /// stores SHA-256(state), seals the upstream PKCE verifier (context "pending:<id>"), sets
+    /// expires_at = now + stateLifetime. Returns nil on any failure (single use).
+    ///
+    /// - Returns: the request, its `expiresAt` now the end of the state's lifetime.
+    public func approvePending(
+        id: String, browserBinding: String, csrf: String, state: String, upstreamVerifier: String,
+        stateLifetime: TimeInterval
+    ) async throws -> PendingAuthorization? {
+        let now = now
+        let stateHash = Self.hash(state)
+        let sealed = try seal(upstreamVerifier, context: SealContext.pending(id))
+        return try await writer.write { db in
+            guard
+                let stored = try PendingRow.fetch(db, id: id),
+                stored.isOpenForConsent(now: now, browserBinding: browserBinding, csrf: csrf)
+            else { return nil }
+            let expiresAt = now + stateLifetime
+            try db.execute(
+                sql: """
+                    UPDATE pending_authorizations
+                    SET state_hash = ?, upstream_verifier_key_id = ?, upstream_verifier = ?, expires_at = ?
+                    WHERE id = ? AND state_hash IS NULL
+                    """,
+                arguments: [stateHash, sealed.keyID, sealed.combined, expiresAt, id]
+            )
+            guard db.changesCount == 1 else { return nil }
+            var pending = stored.pending
+            pending.expiresAt = Date(unix: expiresAt)
+            return pending
+        }
+    }
+
+    /// Consent denied: same checks as approve, deletes the row and returns it (so the caller can redirect
+    /// with access_denied); nil on failure.
+    public func denyPending(id: String, browserBinding: String, csrf: String) async throws -> PendingAuthorization? {
+        let now = now
+        return try await writer.write { db in
+            guard
+                let stored = try PendingRow.fetch(db, id: id),
+                stored.isOpenForConsent(now: now, browserBinding: browserBinding, csrf: csrf)
+            else { return nil }
+            try db.execute(sql: "DELETE FROM pending_authorizations WHERE id = ?", arguments: [id])
+            return stored.pending
+        }
+    }
+
+    /// The upstream callback: finds the row by SHA-256(state), deletes it in the same transaction
+    /// (single use), then classifies.
+    ///
+    /// A `nil` `browserBinding` (the browser sent none) never matches: ``CallbackLookup/wrongBrowser``.
+    /// The binding is checked before the expiry.
+    public func takePending(state: String, browserBinding: String?) async throws -> CallbackLookup {
+        let now = now
+        let stateHash = Self.hash(state)
+        let taken = try await writer.write { db -> PendingRow? in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT * FROM pending_authorizations WHERE state_hash = ?", arguments: [stateHash]
+                )
+            else { return nil }
+            let stored = try PendingRow(row: row)
+            try db.execute(sql: "DELETE FROM pending_authorizations WHERE id = ?", arguments: [stored.pending.id])
+            return stored
+        }
+        guard let taken else { return .unknown }
+        guard let browserBinding, Self.constantTimeEquals(taken.bindingHash, Self.hash(browserBinding)) else {
+            return .wrongBrowser
+        }
+        guard taken.pending.expiresAt.unix > now else { return .expired }
+        guard let sealed = taken.upstreamVerifier else { return .unknown }
+        let verifier = try keyring.open(sealed, context: SealContext.pending(taken.pending.id))
+        return .valid(taken.pending, upstreamVerifier: verifier)
+    }
+}
+
+/// A `pending_authorizations` row with its hashes and sealed verifier.
+struct PendingRow: Sendable {
+    var pending: PendingAuthorization
+    var bindingHash: Data
+    var csrfHash: Data
+    var stateHash: Data?
+    var upstreamVerifier: SealedValue?
+
+    static func fetch(_ db: Database, id: String) throws -> PendingRow? {
+        try Row.fetchOne(db, sql: "SELECT * FROM pending_authorizations WHERE id = ?", arguments: [id])
+            .map(PendingRow.init(row:))
+    }
+
+    init(row: Row) throws {
+        pending = PendingAuthorization(
+            id: try row.decode(forColumn: "id"),
+            clientID: try row.decode(forColumn: "client_id"),
+            redirectURI: try row.decode(forColumn: "redirect_uri"),
+            clientState: try row.decode(forColumn: "client_state"),
+            codeChallenge: try row.decode(forColumn: "code_challenge"),
+            scope: try row.decode(forColumn: "scope"),
+            resource: try row.decode(forColumn: "resource"),
+            createdAt: Date(unix: try row.decode(forColumn: "created_at")),
+            expiresAt: Date(unix: try row.decode(forColumn: "expires_at"))
+        )
+        bindingHash = try row.decode(forColumn: "browser_binding_hash")
+        csrfHash = try row.decode(forColumn: "csrf_hash")
+        stateHash = try row.decode(forColumn: "state_hash")
+        if let keyID = try row.decode(String?.self, forColumn: "upstream_verifier_key_id"),
+            let combined = try row.decode(Data?.self, forColumn: "upstream_verifier")
+        {
+            upstreamVerifier = SealedValue(keyID: keyID, combined: combined)
+        }
+    }
+
+    /// Whether the request can still be shown or decided on: unexpired, not yet approved, same browser,
+    /// and (when given) the right CSRF token. Hashes are compared in constant time, and every check is
+    /// evaluated, so the time taken does not tell which one failed.
+    func isOpenForConsent(now: Double, browserBinding: String, csrf: String?) -> Bool {
+        let bindingMatches = TokenStore.constantTimeEquals(bindingHash, TokenStore.hash(browserBinding))
+        let csrfMatches = csrf.map { TokenStore.constantTimeEquals(csrfHash, TokenStore.hash($0)) } ?? true
+        return bindingMatches && csrfMatches && stateHash == nil && pending.expiresAt.unix > now
+    }
+}
+
+// MARK: - Grants and authorization codes
+
+extension TokenStore {
+    /// In ONE transaction: upserts consents(user_id, client_id), inserts a grant (random id "grt_" + 16 hex chars)
+    /// with the API key sealed (context "grant:<grantID>"), and inserts the authorization code's hash valid for
+    /// `codeLifetime`. Returns the grant id.
+    public func createGrant(
+        apiKey: String, clientID: String, scope: String, resource: String, code: String, codeChallenge: String,
+        redirectURI: String, codeLifetime: TimeInterval
+    ) async throws -> String {
+        let now = now
+        let userID = userID(forAPIKey: apiKey)
+        let grantID = Self.randomID(prefix: "grt_")
+        let sealed = try seal(apiKey, context: SealContext.grant(grantID))
+        let codeHash = Self.hash(code)
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO consents (user_id, client_id, scope, first_at, last_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, last_at = excluded.last_at
+                    """,
+                arguments: [userID, clientID, scope, now, now]
+            )
+            try db.execute(
+                sql: """
+                    INSERT INTO grants (id, user_id, client_id, scope, resource, api_key_key_id, api_key, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [grantID, userID, clientID, scope, resource, sealed.keyID, sealed.combined, now]
+            )
+            try db.execute(
+                sql: """
+                    INSERT INTO authorization_codes (hash, grant_id, client_id, redirect_uri, code_challenge,
+                        created_at, expires_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [codeHash, grantID, clientID, redirectURI, codeChallenge, now, now + codeLifetime]
+            )
+        }
+        return grantID
+    }
+
+    /// Single-use: unknown/expired/other client -> .invalid; already used -> deletes the whole grant (revoking
+    /// every token issued from it) and returns .replayed; else marks used and returns .valid.
+    ///
+    /// A used code presented by its own client counts as a replay even after it expired, until purged.
+    public func redeemCode(_ code: String, clientID: String) async throws -> CodeRedemption {
+        let now = now
+        let codeHash = Self.hash(code)
+        return try await writer.write { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT c.grant_id, c.client_id, c.redirect_uri, c.code_challenge, c.expires_at, c.used_at,
+                               g.scope, g.resource, g.user_id
+                        FROM authorization_codes c JOIN grants g ON g.id = c.grant_id
+                        WHERE c.hash = ?
+                        """,
+                    arguments: [codeHash]
+                )
+            else { return .invalid }
+            let grantID: String = try row.decode(forColumn: "grant_id")
+            let owner: String = try row.decode(forColumn: "client_id")
+            guard owner == clientID else { return .invalid }
+            if try row.decode(Double?.self, forColumn: "used_at") != nil {
+                try db.execute(sql: "DELETE FROM grants WHERE id = ?", arguments: [grantID])
+                return .replayed
+            }
+            guard try row.decode(Double.self, forColumn: "expires_at") > now else { return .invalid }
+            try db.execute(sql: "UPDATE authorization_codes SET used_at = ? WHERE hash = ?", arguments: [now, codeHash])
+            return .valid(
+                CodeGrant(
+                    grantID: grantID,
+                    clientID: owner,
+                    redirectURI: try row.decode(forColumn: "redirect_uri"),
+                    codeChallenge: try row.decode(forColumn: "code_challenge"),
+                    scope: try row.decode(forColumn: "scope"),
+                    resource: try row.decode(forColumn: "resource"),
+                    userID: try row.decode(forColumn: "user_id")
+                )
+            )
+        }
+    }
+}

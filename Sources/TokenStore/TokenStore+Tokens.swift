@@ -1,0 +1,202 @@
+public import Foundation
+import GRDB
+
+extension TokenStore {
+    /// How long `principal(forAccessToken:)` waits between two `last_used_at` writes for a token.
+    static let lastUsedResolution: Double = 60
+
+    /// Stores hashes of a new access token (and optionally refresh token) for the grant; returns the access
+    /// token's id. The refresh token gets the grant's scope, so a later refresh may ask for any part of it.
+    @discardableResult
+    public func issueTokens(
+        grantID: String, scope: String, accessToken: String, accessLifetime: TimeInterval, refreshToken: String?,
+        refreshLifetime: TimeInterval
+    ) async throws -> String {
+        let now = now
+        let accessHash = Self.hash(accessToken)
+        let refreshHash = refreshToken.map(Self.hash)
+        return try await writer.write { db in
+            let accessID = try Self.insertToken(
+                db, grantID: grantID, kind: .access, hash: accessHash, scope: scope, now: now, lifetime: accessLifetime
+            )
+            if let refreshHash {
+                let grantScope =
+                    try String.fetchOne(db, sql: "SELECT scope FROM grants WHERE id = ?", arguments: [grantID]) ?? scope
+                try Self.insertToken(
+                    db, grantID: grantID, kind: .refresh, hash: refreshHash, scope: grantScope, now: now,
+                    lifetime: refreshLifetime
+                )
+            }
+            return accessID
+        }
+    }
+
+    /// Valid, unexpired access token -> Principal (opening the grant's sealed key). Updates tokens.last_used_at
+    /// and grants.last_used_at at most once per 60 s per token. Unknown/expired/refresh-kind -> nil.
+    /// Never caches: a revoked token fails on the very next call.
+    public func principal(forAccessToken token: String) async throws -> Principal? {
+        let now = now
+        let tokenHash = Self.hash(token)
+        let found = try await writer.read { db -> (principal: Principal, apiKey: SealedValue, lastUsed: Double?)? in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT t.id, t.grant_id, t.scope, t.expires_at, t.last_used_at,
+                               g.client_id, g.user_id, g.resource, g.api_key_key_id, g.api_key
+                        FROM tokens t JOIN grants g ON g.id = t.grant_id
+                        WHERE t.hash = ? AND t.kind = 'access' AND t.expires_at > ?
+                        """,
+                    arguments: [tokenHash, now]
+                )
+            else { return nil }
+            let principal = Principal(
+                tokenID: try row.decode(forColumn: "id"),
+                grantID: try row.decode(forColumn: "grant_id"),
+                clientID: try row.decode(forColumn: "client_id"),
+                userID: try row.decode(forColumn: "user_id"),
+                scope: try row.decode(forColumn: "scope"),
+                resource: try row.decode(forColumn: "resource"),
+                expiresAt: Date(unix: try row.decode(forColumn: "expires_at")),
+                apiKey: ""
+            )
+            let apiKey = SealedValue(keyID: try row.decode(forColumn: "api_key_key_id"), combined: try row.decode(forColumn: "api_key"))
+            return (principal, apiKey, try row.decode(forColumn: "last_used_at"))
+        }
+        guard var principal = found?.principal, let sealedKey = found?.apiKey else { return nil }
+        principal.apiKey = try keyring.open(sealedKey, context: SealContext.grant(principal.grantID))
+        if let lastUsed = found?.lastUsed, now - lastUsed < Self.lastUsedResolution {
+            return principal
+        }
+        let tokenID = principal.tokenID
+        let grantID = principal.grantID
+        try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)",
+                arguments: [now, tokenID, now - Self.lastUsedResolution]
+            )
+            if db.changesCount > 0 {
+                try db.execute(sql: "UPDATE grants SET last_used_at = ? WHERE id = ?", arguments: [now, grantID])
+            }
+        }
+        return principal
+    }
+
+    /// Refresh with rotation, in one write transaction:
+    ///  - unknown, expired, or another client's -> .invalid
+    ///  - state 'retired' -> delete the grant (all its tokens) -> .reused
+    ///  - requestedScope (space-separated) not a subset of the grant's scope -> .invalidScope (nothing changes)
+    ///  - else: store the new access token (scope = requestedScope ?? grant scope) and new refresh token
+    ///    (state active, grant scope); the presented token becomes 'previous' if it was 'active', or 'retired'
+    ///    if it was 'previous'; every other refresh token of the grant becomes 'retired' -> .rotated
+    ///
+    /// An empty or blank `requestedScope` counts as absent.
+    public func rotateRefreshToken(
+        _ token: String, clientID: String, requestedScope: String?, newAccessToken: String,
+        accessLifetime: TimeInterval, newRefreshToken: String, refreshLifetime: TimeInterval
+    ) async throws -> RefreshOutcome {
+        let now = now
+        let tokenHash = Self.hash(token)
+        let accessHash = Self.hash(newAccessToken)
+        let refreshHash = Self.hash(newRefreshToken)
+        let requested = requestedScope.map(scopeTokens).flatMap { $0.isEmpty ? nil : $0 }
+        return try await writer.write { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT t.id, t.state, t.expires_at, g.id AS grant_id, g.client_id, g.user_id, g.scope, g.resource
+                        FROM tokens t JOIN grants g ON g.id = t.grant_id
+                        WHERE t.hash = ? AND t.kind = 'refresh'
+                        """,
+                    arguments: [tokenHash]
+                )
+            else { return .invalid }
+            let tokenID: String = try row.decode(forColumn: "id")
+            let grantID: String = try row.decode(forColumn: "grant_id")
+            let owner: String = try row.decode(forColumn: "client_id")
+            let expiresAt: Double = try row.decode(forColumn: "expires_at")
+            guard owner == clientID, expiresAt > now else { return .invalid }
+            let stateText: String = try row.decode(forColumn: "state")
+            guard let state = TokenState(rawValue: stateText) else { return .invalid }
+            if state == .retired {
+                try db.execute(sql: "DELETE FROM grants WHERE id = ?", arguments: [grantID])
+                return .reused
+            }
+            let grantScope: String = try row.decode(forColumn: "scope")
+            var scope = grantScope
+            if let requested {
+                guard Set(requested).isSubset(of: scopeTokens(grantScope)) else { return .invalidScope }
+                scope = requested.joined(separator: " ")
+            }
+            try db.execute(
+                sql: """
+                    UPDATE tokens SET state = 'retired'
+                    WHERE grant_id = ? AND kind = 'refresh' AND id <> ? AND state <> 'retired'
+                    """,
+                arguments: [grantID, tokenID]
+            )
+            try db.execute(
+                sql: "UPDATE tokens SET state = ? WHERE id = ?",
+                arguments: [state == .active ? TokenState.previous.rawValue : TokenState.retired.rawValue, tokenID]
+            )
+            try Self.insertToken(
+                db, grantID: grantID, kind: .access, hash: accessHash, scope: scope, now: now, lifetime: accessLifetime
+            )
+            try Self.insertToken(
+                db, grantID: grantID, kind: .refresh, hash: refreshHash, scope: grantScope, now: now,
+                lifetime: refreshLifetime
+            )
+            try db.execute(sql: "UPDATE grants SET last_used_at = ? WHERE id = ?", arguments: [now, grantID])
+            return .rotated(
+                GrantScope(
+                    grantID: grantID, clientID: owner, userID: try row.decode(forColumn: "user_id"), scope: scope,
+                    resource: try row.decode(forColumn: "resource")
+                )
+            )
+        }
+    }
+
+    /// RFC 7009 semantics: only when the token belongs to `clientID`; a refresh token revokes its whole grant,
+    /// an access token only itself. Unknown -> no-op. Returns whether something was revoked.
+    @discardableResult
+    public func revoke(token: String, clientID: String) async throws -> Bool {
+        let tokenHash = Self.hash(token)
+        return try await writer.write { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT t.id, t.kind, t.grant_id, g.client_id
+                        FROM tokens t JOIN grants g ON g.id = t.grant_id
+                        WHERE t.hash = ?
+                        """,
+                    arguments: [tokenHash]
+                ),
+                try row.decode(String.self, forColumn: "client_id") == clientID
+            else { return false }
+            if try row.decode(String.self, forColumn: "kind") == TokenKind.refresh.rawValue {
+                try db.execute(sql: "DELETE FROM grants WHERE id = ?", arguments: [try row.decode(String.self, forColumn: "grant_id")])
+            } else {
+                try db.execute(sql: "DELETE FROM tokens WHERE id = ?", arguments: [try row.decode(String.self, forColumn: "id")])
+            }
+            return db.changesCount > 0
+        }
+    }
+
+    /// Inserts one token row ("tok_" + 16 random hex chars) and returns its id.
+    @discardableResult
+    static func insertToken(
+        _ db: Database, grantID: String, kind: TokenKind, hash: Data, scope: String, now: Double, lifetime: TimeInterval
+    ) throws -> String {
+        let id = randomID(prefix: "tok_")
+        try db.execute(
+            sql: """
+                INSERT INTO tokens (id, hash, grant_id, kind, scope, state, created_at, expires_at)
+                VALUES (?, ?, ?, ?, ?, 'active', ?, ?)
+                """,
+            arguments: [id, hash, grantID, kind.rawValue, scope, now, now + lifetime]
+        )
+        return id
+    }
+}

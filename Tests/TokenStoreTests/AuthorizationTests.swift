@@ -1,0 +1,217 @@
+import Foundation
+import GRDB
+import Testing
+import TokenStore
+
+@Suite struct PendingAuthorizationTests {
+    let clock = TestClock()
+
+    func storeWithPending(lifetime: TimeInterval = 600) async throws -> TokenStore {
+        let store = try await makeStore(clock: clock)
+        try await store.saveClient(Sample.client(at: clock.now), secret: nil)
+        try await store.createPending(
+            Sample.pending(at: clock.now, lifetime: lifetime), browserBinding: "binding-A", csrf: "csrf-A"
+        )
+        return store
+    }
+
+    func approve(_ store: TokenStore, binding: String = "binding-A", csrf: String = "csrf-A", state: String = "state-1")
+        async throws -> PendingAuthorization?
+    {
+        try await store.approvePending(
+            id: "pnd_1", browserBinding: binding, csrf: csrf, state: state, upstreamVerifier: "verifier-1",
+            stateLifetime: 300
+        )
+    }
+
+    @Test func consentPageNeedsTheSameBrowser() async throws {
+        let store = try await storeWithPending()
+        #expect(try await store.pendingForConsent(id: "pnd_1", browserBinding: "binding-B") == nil)
+        #expect(try await store.pendingForConsent(id: "nope", browserBinding: "binding-A") == nil)
+        #expect(try await store.pendingForConsent(id: "pnd_1", browserBinding: "binding-A") == Sample.pending(at: clock.now))
+    }
+
+    @Test func approvalChecksCSRFAndBindingAndIsSingleUse() async throws {
+        let store = try await storeWithPending()
+        #expect(try await approve(store, csrf: "csrf-B") == nil)
+        #expect(try await approve(store, binding: "binding-B") == nil)
+
+        let approved = try #require(try await approve(store))
+        #expect(approved.id == "pnd_1")
+        #expect(approved.clientState == "client-state")
+        #expect(approved.expiresAt == clock.now.addingTimeInterval(300))
+
+        #expect(try await approve(store, state: "state-2") == nil)
+        #expect(try await store.pendingForConsent(id: "pnd_1", browserBinding: "binding-A") == nil)
+        #expect(try await store.denyPending(id: "pnd_1", browserBinding: "binding-A", csrf: "csrf-A") == nil)
+    }
+
+    @Test func callbackReturnsTheVerifierOnce() async throws {
+        let store = try await storeWithPending()
+        _ = try #require(try await approve(store))
+        guard case .valid(let pending, let verifier) = try await store.takePending(state: "state-1", browserBinding: "binding-A")
+        else {
+            Issue.record("expected a valid callback")
+            return
+        }
+        #expect(verifier == "verifier-1")
+        #expect(pending.codeChallenge == Sample.challenge)
+        #expect(pending.redirectURI == Sample.redirectURI)
+        #expect(try await store.takePending(state: "state-1", browserBinding: "binding-A") == .unknown)
+    }
+
+    @Test func callbackFromAnotherBrowserConsumesTheState() async throws {
+        let store = try await storeWithPending()
+        _ = try #require(try await approve(store))
+        #expect(try await store.takePending(state: "state-1", browserBinding: "binding-B") == .wrongBrowser)
+        #expect(try await store.takePending(state: "state-1", browserBinding: "binding-A") == .unknown)
+    }
+
+    @Test func callbackWithoutABindingIsTheWrongBrowser() async throws {
+        let store = try await storeWithPending()
+        _ = try #require(try await approve(store))
+        #expect(try await store.takePending(state: "state-1", browserBinding: nil) == .wrongBrowser)
+    }
+
+    @Test func unknownStateIsUnknown() async throws {
+        let store = try await storeWithPending()
+        // Not approved yet: the state was never issued.
+        #expect(try await store.takePending(state: "state-1", browserBinding: "binding-A") == .unknown)
+    }
+
+    @Test func expiredCallbackIsExpiredThenGone() async throws {
+        let store = try await storeWithPending()
+        _ = try #require(try await approve(store))
+        clock.advance(301)
+        #expect(try await store.takePending(state: "state-1", browserBinding: "binding-A") == .expired)
+        #expect(try await store.takePending(state: "state-1", browserBinding: "binding-A") == .unknown)
+    }
+
+    @Test func expiredRequestCannotBeShownOrDecided() async throws {
+        let store = try await storeWithPending(lifetime: 600)
+        clock.advance(600)
+        #expect(try await store.pendingForConsent(id: "pnd_1", browserBinding: "binding-A") == nil)
+        #expect(try await approve(store) == nil)
+        #expect(try await store.denyPending(id: "pnd_1", browserBinding: "binding-A", csrf: "csrf-A") == nil)
+    }
+
+    @Test func denialChecksCSRFAndDeletes() async throws {
+        let store = try await storeWithPending()
+        #expect(try await store.denyPending(id: "pnd_1", browserBinding: "binding-A", csrf: "csrf-B") == nil)
+        #expect(try await store.denyPending(id: "pnd_1", browserBinding: "binding-B", csrf: "csrf-A") == nil)
+        #expect(try await store.denyPending(id: "pnd_1", browserBinding: "binding-A", csrf: "csrf-A")?.id == "pnd_1")
+        #expect(try await store.pendingForConsent(id: "pnd_1", browserBinding: "binding-A") == nil)
+        #expect(try await approve(store) == nil)
+    }
+}
+
+@Suite struct AuthorizationCodeTests {
+    let clock = TestClock()
+
+    func storeWithCode(lifetime: TimeInterval = 60) async throws -> (TokenStore, String) {
+        let store = try await makeStore(clock: clock)
+        try await store.saveClient(Sample.client(at: clock.now), secret: nil)
+        try await store.saveClient(Sample.client(id: "client-b", name: "Client B", at: clock.now), secret: nil)
+        let grantID = try await store.createGrant(
+            apiKey: Sample.apiKey, clientID: "client-a", scope: "tasks:read", resource: Sample.resource, code: "code-1",
+            codeChallenge: Sample.challenge, redirectURI: Sample.redirectURI, codeLifetime: lifetime
+        )
+        return (store, grantID)
+    }
+
+    @Test func grantIDsAreRandomAndPrefixed() async throws {
+        let (store, grantID) = try await storeWithCode()
+        #expect(grantID.hasPrefix("grt_"))
+        #expect(grantID.count == 20)
+        #expect(grantID.dropFirst(4).allSatisfy { $0.isHexDigit })
+        let other = try await store.createGrant(
+            apiKey: Sample.apiKey, clientID: "client-a", scope: "tasks:read", resource: Sample.resource, code: "code-2",
+            codeChallenge: Sample.challenge, redirectURI: Sample.redirectURI, codeLifetime: 60
+        )
+        #expect(other != grantID)
+    }
+
+    @Test func codeIsValidOnce() async throws {
+        let (store, grantID) = try await storeWithCode()
+        let expected = CodeGrant(
+            grantID: grantID, clientID: "client-a", redirectURI: Sample.redirectURI, codeChallenge: Sample.challenge,
+            scope: "tasks:read", resource: Sample.resource, userID: store.userID(forAPIKey: Sample.apiKey)
+        )
+        #expect(try await store.redeemCode("code-1", clientID: "client-a") == .valid(expected))
+        #expect(try await store.redeemCode("code-1", clientID: "client-a") == .replayed)
+    }
+
+    @Test func replayRevokesTheTokensIssuedFromTheGrant() async throws {
+        let (store, grantID) = try await storeWithCode()
+        #expect(try await store.redeemCode("code-1", clientID: "client-a") != .invalid)
+        try await store.issueTokens(
+            grantID: grantID, scope: "tasks:read", accessToken: "access-1", accessLifetime: 3600,
+            refreshToken: "refresh-1", refreshLifetime: 86_400
+        )
+        #expect(try await store.principal(forAccessToken: "access-1") != nil)
+
+        #expect(try await store.redeemCode("code-1", clientID: "client-a") == .replayed)
+        #expect(try await store.principal(forAccessToken: "access-1") == nil)
+        #expect(
+            try await store.rotateRefreshToken(
+                "refresh-1", clientID: "client-a", requestedScope: nil, newAccessToken: "a2", accessLifetime: 60,
+                newRefreshToken: "r2", refreshLifetime: 60
+            ) == .invalid
+        )
+        #expect(try await store.listGrants().isEmpty)
+        // The code went with the grant.
+        #expect(try await store.redeemCode("code-1", clientID: "client-a") == .invalid)
+    }
+
+    @Test func anotherClientsCodeIsInvalidAndNotConsumed() async throws {
+        let (store, _) = try await storeWithCode()
+        #expect(try await store.redeemCode("code-1", clientID: "client-b") == .invalid)
+        guard case .valid = try await store.redeemCode("code-1", clientID: "client-a") else {
+            Issue.record("the owner's redemption should succeed")
+            return
+        }
+    }
+
+    @Test func expiredOrUnknownCodeIsInvalid() async throws {
+        let (store, _) = try await storeWithCode(lifetime: 60)
+        #expect(try await store.redeemCode("code-nope", clientID: "client-a") == .invalid)
+        clock.advance(60)
+        #expect(try await store.redeemCode("code-1", clientID: "client-a") == .invalid)
+    }
+
+    @Test func createGrantRecordsOneConsentPerUserAndClient() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("store.sqlite").path
+            let store = try await makeStore(path: path, clock: clock)
+            try await store.saveClient(Sample.client(at: clock.now), secret: nil)
+            for (index, scope) in ["tasks:read", "tasks:read tasks:write"].enumerated() {
+                _ = try await store.createGrant(
+                    apiKey: Sample.apiKey, clientID: "client-a", scope: scope, resource: Sample.resource,
+                    code: "code-\(index)", codeChallenge: Sample.challenge, redirectURI: Sample.redirectURI, codeLifetime: 60
+                )
+                clock.advance(10)
+            }
+            try store.close()
+            let queue = try DatabaseQueue(path: path)
+            let consents = try await queue.read { db in
+                try Row.fetchAll(db, sql: "SELECT user_id, client_id, scope, first_at, last_at FROM consents").map { row in
+                    [
+                        try row.decode(String.self, forColumn: "user_id"), try row.decode(String.self, forColumn: "scope"),
+                        String(try row.decode(Double.self, forColumn: "last_at") - row.decode(Double.self, forColumn: "first_at")),
+                    ]
+                }
+            }
+            try queue.close()
+            #expect(consents == [[store.userID(forAPIKey: Sample.apiKey), "tasks:read tasks:write", "10.0"]])
+        }
+    }
+
+    @Test func createGrantStoresTheGrant() async throws {
+        let (store, grantID) = try await storeWithCode()
+        let grants = try await store.listGrants(userID: store.userID(forAPIKey: Sample.apiKey))
+        #expect(grants.map(\.id) == [grantID])
+        #expect(grants.first?.clientName == "Client A")
+        #expect(grants.first?.scope == "tasks:read")
+        #expect(grants.first?.resource == Sample.resource)
+    }
+}
