@@ -1,0 +1,105 @@
+public import Foundation
+import HTTPTypes
+import JSON
+import Logging
+import TokenStore
+
+extension AuthorizationServer {
+    /// Most redirect URIs one client may register.
+    static let maxRedirectURIs = 10
+    /// Longest `client_name` kept.
+    static let maxClientNameLength = 200
+
+    /// `POST /register`: RFC 7591 dynamic client registration, open to anyone (MCP clients
+    /// register themselves), rate-limited per address.
+    public func register(body: Data, clientAddress: String) async -> OAuthResponse {
+        if let refusal = await limit("register", clientAddress) { return refusal }
+        guard let json = try? JSONDecoder().decode(JSONValue.self, from: body), let metadata = json.objectValue else {
+            return .error(.invalidClientMetadata, "The body must be a JSON object of client metadata (RFC 7591).")
+        }
+        func strings(_ name: String) -> [String]?? {
+            guard let value = metadata[name], !value.isNull else { return .some(nil) }
+            guard let array = value.arrayValue else { return nil }
+            let texts = array.compactMap(\.stringValue)
+            return texts.count == array.count ? .some(texts) : nil
+        }
+        guard case .some(let redirectURIs?) = strings("redirect_uris"), !redirectURIs.isEmpty else {
+            return .error(.invalidRedirectURI, "redirect_uris must be a non-empty array of strings.")
+        }
+        guard redirectURIs.count <= Self.maxRedirectURIs else {
+            return .error(.invalidRedirectURI, "At most \(Self.maxRedirectURIs) redirect URIs may be registered.")
+        }
+        for uri in redirectURIs {
+            if let problem = RedirectURIPolicy.registrationProblem(uri) {
+                return .error(.invalidRedirectURI, "Redirect URI not accepted: \(problem).")
+            }
+        }
+        guard case .some(let grantTypes) = strings("grant_types") else {
+            return .error(.invalidClientMetadata, "grant_types must be an array of strings.")
+        }
+        let grants = grantTypes ?? ["authorization_code"]
+        if let unsupported = grants.first(where: { !["authorization_code", "refresh_token"].contains($0) }) {
+            return .error(.invalidClientMetadata, "grant_type '\(unsupported.prefix(64))' is not supported; use authorization_code and refresh_token.")
+        }
+        guard grants.contains("authorization_code") else {
+            return .error(.invalidClientMetadata, "grant_types must include authorization_code.")
+        }
+        guard case .some(let responseTypes) = strings("response_types") else {
+            return .error(.invalidClientMetadata, "response_types must be an array of strings.")
+        }
+        if let responseTypes, responseTypes != ["code"] {
+            return .error(.invalidClientMetadata, "Only the response type 'code' is supported.")
+        }
+        let method: String
+        switch metadata["token_endpoint_auth_method"] {
+        case nil, .null?: method = "client_secret_basic"  // RFC 7591 §2's default
+        case .string(let value)? where ["none", "client_secret_basic", "client_secret_post"].contains(value): method = value
+        default:
+            return .error(
+                .invalidClientMetadata, "token_endpoint_auth_method must be none, client_secret_basic or client_secret_post.")
+        }
+        var name = metadata["client_name"]?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        if metadata["client_name"].map({ !$0.isNull && $0.stringValue == nil }) ?? false {
+            return .error(.invalidClientMetadata, "client_name must be a string.")
+        }
+        if name.count > Self.maxClientNameLength {
+            return .error(.invalidClientMetadata, "client_name is longer than \(Self.maxClientNameLength) characters.")
+        }
+        if name.isEmpty { name = URLComponents(string: redirectURIs[0])?.host ?? "Unnamed client" }
+
+        let now = Date()
+        let clientID = Secrets.random("tmcp_client_", bytes: 16)
+        let secret = method == "none" ? nil : Secrets.random(Secrets.clientSecretPrefix)
+        var registered: [String: JSONValue] = [
+            "client_id": .string(clientID),
+            "client_id_issued_at": .int(Int(now.timeIntervalSince1970)),
+            "client_name": .string(name),
+            "redirect_uris": .array(redirectURIs.map { .string($0) }),
+            "grant_types": .array(grants.map { .string($0) }),
+            "response_types": ["code"],
+            "token_endpoint_auth_method": .string(method),
+            "scope": .string(OAuthConfiguration.scope),
+        ]
+        for optional in ["client_uri", "logo_uri", "software_id", "software_version", "application_type"] {
+            if let value = metadata[optional]?.stringValue, value.count <= 2_000 { registered[optional] = .string(value) }
+        }
+        if let secret {
+            registered["client_secret"] = .string(secret)
+            registered["client_secret_expires_at"] = 0
+        }
+        var stored = registered
+        stored["client_secret"] = nil
+        let client = OAuthClient(
+            id: clientID, kind: .dynamic, name: name, redirectURIs: redirectURIs, tokenEndpointAuthMethod: method,
+            metadata: String(decoding: encodeJSON(.object(stored)), as: UTF8.self), createdAt: now,
+            expiresAt: now.addingTimeInterval(configuration.registrationLifetime))
+        do {
+            try await store.saveClient(client, secret: secret)
+        } catch {
+            logger.error("Could not store a client registration", metadata: ["error": "\(error)"])
+            return .error(.serverError, "The registration could not be stored; try again.", status: .internalServerError)
+        }
+        logger.info("Client registered", metadata: ["client": "\(clientID)", "method": "\(method)"])
+        return .json(.object(registered), status: .created)
+    }
+}

@@ -1,0 +1,203 @@
+public import Foundation
+import HTTPTypes
+import JSON
+import Logging
+import TokenStore
+
+extension AuthorizationServer {
+    /// The outcome of client authentication at the token or revocation endpoint.
+    enum ClientAuthentication {
+        case client(OAuthClient)
+        case refused(OAuthResponse)
+    }
+
+    /// RFC 6749 §2.3: `client_secret_basic`, `client_secret_post`, or `none` (public clients
+    /// send only `client_id`). A client uses exactly the method it registered.
+    func authenticateClient(form: [String: String], authorization: String?) async -> ClientAuthentication {
+        var clientID = form["client_id"]
+        var secret = form["client_secret"]
+        if let authorization, authorization.lowercased().hasPrefix("basic ") {
+            guard let decoded = Data(base64Encoded: String(authorization.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+                let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":"),
+                let id = String(text[..<colon]).removingPercentEncoding,
+                let password = String(text[text.index(after: colon)...]).removingPercentEncoding
+            else {
+                return .refused(.error(.invalidClient, "The Basic credentials are malformed.", status: .unauthorized))
+            }
+            if let formID = clientID, formID != id {
+                return .refused(.error(.invalidRequest, "client_id in the body differs from the Basic credentials."))
+            }
+            guard secret == nil else {
+                return .refused(.error(.invalidRequest, "Send the client secret one way only."))
+            }
+            clientID = id
+            secret = password
+        }
+        guard let clientID, !clientID.isEmpty else {
+            return .refused(.error(.invalidClient, "Client authentication is required (client_id is missing).", status: .unauthorized))
+        }
+        let client: OAuthClient
+        do {
+            guard let found = try await store.client(id: clientID) else {
+                return .refused(
+                    .error(.invalidClient, "Unknown client or expired registration; register again.", status: .unauthorized))
+            }
+            client = found
+        } catch {
+            logger.error("Client lookup failed", metadata: ["error": "\(error)"])
+            return .refused(.error(.serverError, "The server could not read its records; try again.", status: .internalServerError))
+        }
+        switch client.tokenEndpointAuthMethod {
+        case "none":
+            guard secret == nil else {
+                return .refused(.error(.invalidClient, "This client is public and has no secret.", status: .unauthorized))
+            }
+        default:
+            // Either confidential method is accepted: clients differ in which they pick (Claude
+            // Code uses Basic whatever it registered).
+            guard let secret, !secret.isEmpty else {
+                return .refused(.error(.invalidClient, "This client must authenticate with its secret.", status: .unauthorized))
+            }
+            let valid = (try? await store.verifyClientSecret(clientID: client.id, secret: secret)) ?? false
+            guard valid else {
+                return .refused(.error(.invalidClient, "Client authentication failed.", status: .unauthorized))
+            }
+        }
+        return .client(client)
+    }
+
+    /// `POST /token`: `authorization_code` (PKCE) and `refresh_token` (rotating).
+    public func token(body: Data, authorization: String?, clientAddress: String) async -> OAuthResponse {
+        if let refusal = await limit("token", clientAddress) { return refusal }
+        guard let form = FormEncoding.parse(Substring(decoding: body, as: UTF8.self)) else {
+            return .error(.invalidRequest, "The body must be application/x-www-form-urlencoded, each parameter once.")
+        }
+        guard let grantType = form["grant_type"], !grantType.isEmpty else {
+            return .error(.invalidRequest, "grant_type is missing.")
+        }
+        guard grantType == "authorization_code" || grantType == "refresh_token" else {
+            return .error(.unsupportedGrantType, "Supported grant types: authorization_code, refresh_token.")
+        }
+        let client: OAuthClient
+        switch await authenticateClient(form: form, authorization: authorization) {
+        case .client(let authenticated): client = authenticated
+        case .refused(let response): return response
+        }
+        if let requested = form["resource"], let problem = resourceProblem(requested) {
+            return .error(.invalidTarget, problem)
+        }
+        return grantType == "authorization_code" ? await exchangeCode(form: form, client: client) : await refresh(form: form, client: client)
+    }
+
+    private func exchangeCode(form: [String: String], client: OAuthClient) async -> OAuthResponse {
+        guard let code = form["code"], !code.isEmpty else { return .error(.invalidRequest, "code is missing.") }
+        guard let verifier = form["code_verifier"], !verifier.isEmpty else {
+            return .error(.invalidRequest, "code_verifier is missing (PKCE is required).")
+        }
+        do {
+            switch try await store.redeemCode(code, clientID: client.id) {
+            case .invalid:
+                return .error(.invalidGrant, "The authorization code is invalid or expired.")
+            case .replayed:
+                logger.notice("Authorization code replayed; its grant was revoked", metadata: ["client": "\(client.id)"])
+                return .error(.invalidGrant, "The authorization code was already used; tokens issued with it are revoked.")
+            case .valid(let grant):
+                if let redirectURI = form["redirect_uri"], redirectURI != grant.redirectURI {
+                    try await store.revokeGrant(id: grant.grantID)
+                    return .error(.invalidGrant, "redirect_uri differs from the one in the authorization request.")
+                }
+                guard Secrets.verifyPKCE(verifier: verifier, challenge: grant.codeChallenge) else {
+                    try await store.revokeGrant(id: grant.grantID)
+                    return .error(.invalidGrant, "code_verifier does not match the code_challenge.")
+                }
+                return try await issue(grantID: grant.grantID, scope: grant.scope, client: client)
+            }
+        } catch {
+            logger.error("Code exchange failed", metadata: ["error": "\(error)"])
+            return .error(.serverError, "The server could not complete the exchange; try again.", status: .internalServerError)
+        }
+    }
+
+    private func refresh(form: [String: String], client: OAuthClient) async -> OAuthResponse {
+        guard let refreshToken = form["refresh_token"], !refreshToken.isEmpty else {
+            return .error(.invalidRequest, "refresh_token is missing.")
+        }
+        var requestedScope: String?
+        if let scope = form["scope"] {
+            let scopes = Set(scope.split(separator: " ").map(String.init))
+            guard !scopes.isEmpty, scopes.allSatisfy({ $0 == OAuthConfiguration.scope }) else {
+                return .error(.invalidScope, "Requested scope exceeds the grant.")
+            }
+            requestedScope = scopes.sorted().joined(separator: " ")
+        }
+        let access = Secrets.random(Secrets.accessTokenPrefix)
+        let refresh = Secrets.random(Secrets.refreshTokenPrefix)
+        do {
+            switch try await store.rotateRefreshToken(
+                refreshToken, clientID: client.id, requestedScope: requestedScope, newAccessToken: access,
+                accessLifetime: configuration.accessTokenLifetime, newRefreshToken: refresh, refreshLifetime: configuration.refreshTokenLifetime)
+            {
+            case .invalid:
+                return .error(.invalidGrant, "The refresh token is invalid or expired.")
+            case .reused:
+                logger.notice("Superseded refresh token reused; grant revoked", metadata: ["client": "\(client.id)"])
+                return .error(.invalidGrant, "The refresh token was already replaced; the authorization is revoked. Sign in again.")
+            case .invalidScope:
+                return .error(.invalidScope, "Requested scope exceeds the grant.")
+            case .rotated(let grant):
+                try await store.touchClient(id: client.id)
+                return tokenResponse(access: access, refresh: refresh, scope: requestedScope ?? grant.scope)
+            }
+        } catch {
+            logger.error("Refresh failed", metadata: ["error": "\(error)"])
+            return .error(.serverError, "The server could not refresh the token; try again.", status: .internalServerError)
+        }
+    }
+
+    private func issue(grantID: String, scope: String, client: OAuthClient) async throws -> OAuthResponse {
+        let access = Secrets.random(Secrets.accessTokenPrefix)
+        let refresh = Secrets.random(Secrets.refreshTokenPrefix)
+        try await store.issueTokens(
+            grantID: grantID, scope: scope, accessToken: access, accessLifetime: configuration.accessTokenLifetime, refreshToken: refresh,
+            refreshLifetime: configuration.refreshTokenLifetime)
+        if client.kind == .dynamic {
+            try await store.extendClient(id: client.id, until: Date().addingTimeInterval(configuration.registrationLifetime))
+        }
+        try await store.touchClient(id: client.id)
+        return tokenResponse(access: access, refresh: refresh, scope: scope)
+    }
+
+    private func tokenResponse(access: String, refresh: String, scope: String) -> OAuthResponse {
+        .json([
+            "access_token": .string(access),
+            "token_type": "Bearer",
+            "expires_in": .int(Int(configuration.accessTokenLifetime)),
+            "refresh_token": .string(refresh),
+            "scope": .string(scope),
+        ])
+    }
+
+    /// `POST /revoke` (RFC 7009): always 200 for an authenticated client, whether or not the token
+    /// was known or theirs; a refresh token ends its whole grant.
+    public func revoke(body: Data, authorization: String?, clientAddress: String) async -> OAuthResponse {
+        if let refusal = await limit("token", clientAddress) { return refusal }
+        guard let form = FormEncoding.parse(Substring(decoding: body, as: UTF8.self)) else {
+            return .error(.invalidRequest, "The body must be application/x-www-form-urlencoded, each parameter once.")
+        }
+        guard let token = form["token"], !token.isEmpty else { return .error(.invalidRequest, "token is missing.") }
+        let client: OAuthClient
+        switch await authenticateClient(form: form, authorization: authorization) {
+        case .client(let authenticated): client = authenticated
+        case .refused(let response): return response
+        }
+        do {
+            if try await store.revoke(token: token, clientID: client.id) {
+                logger.info("Token revoked by its client", metadata: ["client": "\(client.id)"])
+            }
+        } catch {
+            logger.error("Revocation failed", metadata: ["error": "\(error)"])
+            return .error(.serverError, "The server could not revoke the token; try again.", status: .internalServerError)
+        }
+        return .json([:])
+    }
+}

@@ -1,0 +1,70 @@
+import Crypto
+import Foundation
+
+/// Random identifiers and secrets, and PKCE.
+///
+/// Every secret carries a prefix naming what it is (so a leaked one is recognisable in logs and
+/// secret scanners) followed by 256 bits from the system CSPRNG, base64url-encoded.
+enum Secrets {
+    static let accessTokenPrefix = "tmcp_at_"
+    static let refreshTokenPrefix = "tmcp_rt_"
+    static let codePrefix = "tmcp_ac_"
+    static let clientSecretPrefix = "tmcp_cs_"
+
+    /// `prefix` + base64url of `bytes` random bytes.
+    static func random(_ prefix: String, bytes: Int = 32) -> String {
+        let key = SymmetricKey(size: SymmetricKeySize(bitCount: bytes * 8))
+        return prefix + key.withUnsafeBytes { Data($0) }.base64URLEncoded()
+    }
+
+    /// S256: `base64url(SHA-256(verifier)) == challenge`, compared in constant time.
+    static func verifyPKCE(verifier: String, challenge: String) -> Bool {
+        guard isValidVerifier(verifier) else { return false }
+        let computed = Data(SHA256.hash(data: Data(verifier.utf8))).base64URLEncoded()
+        return constantTimeEqual(computed, challenge)
+    }
+
+    /// The S256 challenge of a verifier.
+    static func challenge(for verifier: String) -> String {
+        Data(SHA256.hash(data: Data(verifier.utf8))).base64URLEncoded()
+    }
+
+    /// RFC 7636 §4.1: 43–128 characters of `[A-Za-z0-9-._~]`.
+    static func isValidVerifier(_ text: String) -> Bool {
+        (43...128).contains(text.utf8.count) && text.utf8.allSatisfy(isUnreserved)
+    }
+
+    /// An S256 challenge is the base64url of 32 bytes: 43 characters.
+    static func isValidChallenge(_ text: String) -> Bool {
+        text.utf8.count == 43 && text.utf8.allSatisfy(isUnreserved)
+    }
+
+    private static func isUnreserved(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Compares two strings without an early exit on the first difference.
+    static func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
+        let a = Array(lhs.utf8)
+        let b = Array(rhs.utf8)
+        var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
+        for index in 0..<max(a.count, b.count) {
+            difference |= (index < a.count ? a[index] : 0) ^ (index < b.count ? b[index] : 0)
+        }
+        return difference == 0
+    }
+}
+
+extension Data {
+    /// Unpadded base64url (RFC 4648 §5).
+    func base64URLEncoded() -> String {
+        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}
