@@ -99,8 +99,8 @@ report(
 // MARK: 3. Over a socket: authenticated tools/list vs. the unauthenticated health check.
 
 let portStream = AsyncStream<Int>.makeStream()
-let app = buildApplication(
-    configuration: ServerConfiguration(host: "127.0.0.1", port: 0, parallelBaseURL: "http://127.0.0.1:9"),
+let app = try await buildApplication(
+    configuration: ServerConfiguration(host: "127.0.0.1", port: 0, parallelBaseURL: "http://127.0.0.1:9", databasePath: ":memory:"),
     logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }), onServerRunning: { portStream.continuation.yield($0) })
 let services = ServiceGroup(
     configuration: .init(services: [app], logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })))

@@ -6,31 +6,41 @@ import JSON
 public import Logging
 import MCPProtocol
 import NIOCore
+import OAuthProxy
 import ParallelAPI
 import ParallelSandbox
 import ServiceLifecycle
 import TaskTools
+public import TokenStore
 
 /// The request context of task-mcp's routes.
-public struct AppRequestContext: RequestContext {
+public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
-    public init(source: Source) { coreContext = .init(source: source) }
+    /// The peer's address: the key of per-client rate limits.
+    public let remoteAddress: SocketAddress?
+    public init(source: Source) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
 }
 
 /// The version reported in `serverInfo` and the OpenAPI document.
-public let taskMCPVersion = "0.3.0"
+public let taskMCPVersion = "0.4.0"
 
 /// Builds the task-mcp application: its routes and the services that run beside it.
 ///
-/// The composition root: every module is wired here and nowhere else.
+/// The composition root: every module is wired here and nowhere else. Opens the database and
+/// applies pending migrations before the port opens.
 public func buildApplication(
     configuration: ServerConfiguration, logger: Logger,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-) -> some ApplicationProtocol {
+) async throws -> some ApplicationProtocol {
     var upstream = configuration.parallelBaseURL
+    var configuration = configuration
     var services: [any Service] = []
     if let sandboxPort = configuration.sandboxPort {
         upstream = "http://127.0.0.1:\(sandboxPort)"
+        configuration.oauthProviderURL = "http://127.0.0.1:\(sandboxPort)/getKeys"
         var sandboxLogger = logger
         sandboxLogger[metadataKey: "component"] = "sandbox"
         services.append(
@@ -42,33 +52,43 @@ public func buildApplication(
         logger.notice("Bound to all interfaces without TASK_MCP_PUBLIC_URL: progress links will name \(linkHost); set TASK_MCP_PUBLIC_URL.")
     }
     let publicURL = PublicURL(configuration.publicURL ?? "http://\(linkHost):\(configuration.port)")
-    let router = buildRouter(configuration: configuration, upstream: upstream, publicURL: publicURL, logger: logger)
+    let keys = try KeyMaterial(configuration: configuration, logger: logger)
+    let store = try await openStore(configuration: configuration, keys: keys, logger: logger)
+    services.append(PurgeService(store: store, interval: .seconds(3_600), logger: logger))
+    let router = buildRouter(configuration: configuration, upstream: upstream, publicURL: publicURL, logger: logger, store: store, keys: keys)
+    let settings = configuration
     return Application(
         router: router,
         configuration: ApplicationConfiguration(
-            address: .hostname(configuration.host, port: configuration.port), serverName: "task-mcp"),
+            address: .hostname(settings.host, port: settings.port), serverName: "task-mcp"),
         services: services,
         onServerRunning: { channel in
-            let port = channel.localAddress?.port ?? configuration.port
-            if configuration.publicURL == nil { publicURL.set("http://\(linkHost):\(port)") }
+            let port = channel.localAddress?.port ?? settings.port
+            if settings.publicURL == nil { publicURL.set("http://\(linkHost):\(port)") }
             await onServerRunning(port)
         },
         logger: logger)
 }
 
-/// Every route: health, the MCP endpoint, the REST API and its views, the OpenAPI document.
+/// Opens the database named by the configuration and brings its schema up to date.
+public func openStore(configuration: ServerConfiguration, logger: Logger) async throws -> TokenStore {
+    try await openStore(configuration: configuration, keys: KeyMaterial(configuration: configuration, logger: logger), logger: logger)
+}
+
+func openStore(configuration: ServerConfiguration, keys: KeyMaterial, logger: Logger) async throws -> TokenStore {
+    let store = try TokenStore(path: configuration.databasePath, keyring: keys.keyring, userIDKey: keys.userID)
+    let applied = try await store.migrate()
+    if !applied.isEmpty {
+        logger.info("Database migrated", metadata: ["path": "\(configuration.databasePath)", "applied": "\(applied.joined(separator: ", "))"])
+    }
+    return store
+}
+
+/// Every route: health, OAuth, the MCP endpoint, the REST API and its views, the OpenAPI document.
 func buildRouter(
-    configuration: ServerConfiguration, upstream: String, publicURL: PublicURL, logger: Logger,
-    registry: any TaskRegistry = InMemoryTaskRegistry()
+    configuration: ServerConfiguration, upstream: String, publicURL: PublicURL, logger: Logger, store: TokenStore, keys: KeyMaterial
 ) -> Router<AppRequestContext> {
     let sandbox = configuration.sandboxPort != nil
-    let key: SymmetricKey
-    if let bytes = configuration.secretKeyBytes {
-        key = SymmetricKey(data: bytes)
-    } else {
-        key = SymmetricKey(size: .bits256)
-        logger.notice("TASK_MCP_SECRET_KEY is not set: progress links will stop working when this process restarts.")
-    }
     let clientLogger = {
         var copy = logger
         copy[metadataKey: "component"] = "parallel-api"
@@ -77,7 +97,7 @@ func buildRouter(
     let clientConfiguration = ParallelClient.Configuration(baseURL: upstream, userAgent: "task-mcp/\(taskMCPVersion)")
     let service = TaskService(
         configuration: TaskService.Configuration(pageTokenBudget: configuration.pageTokenBudget, sandbox: sandbox),
-        registry: registry, links: ViewLinks(key: key), publicBaseURL: { publicURL.get() },
+        registry: SQLiteTaskRegistry(store: store), links: ViewLinks(key: keys.links), publicBaseURL: { publicURL.get() },
         makeClient: { apiKey in ParallelClient(apiKey: apiKey, configuration: clientConfiguration, logger: clientLogger) })
     let handlers = TaskToolSet.handlers(service: service)
     let mcp = MCPProtocol.MCPServer(
@@ -88,8 +108,22 @@ func buildRouter(
             instructions: TaskToolSet.instructions, capabilities: ServerCapabilities(tools: .init(listChanged: false))),
         tools: handlers)
     let tools = Dictionary(uniqueKeysWithValues: handlers.map { ($0.tool.name, $0.tool) })
+    let oauthLogger = {
+        var copy = logger
+        copy[metadataKey: "component"] = "oauth"
+        return copy
+    }()
+    let authorizationServer = AuthorizationServer(
+        configuration: OAuthConfiguration(
+            upstream: .init(baseURL: configuration.oauthProviderURL, clientID: configuration.oauthClientID),
+            accessTokenLifetime: TimeInterval(configuration.accessTokenLifetime),
+            refreshTokenLifetime: TimeInterval(configuration.refreshTokenLifetime),
+            rateLimits: .init(register: (configuration.registrationsPerHour, .seconds(3_600))),
+            allowLoopbackMetadataDocuments: configuration.allowLoopbackClientMetadata),
+        store: store, httpClient: HTTPClient.shared, issuer: { publicURL.get() }, logger: oauthLogger)
     let authenticator = Authenticator(
-        resolver: APIKeyCredentials(), resourceMetadataURL: { publicURL.get() + "/.well-known/oauth-protected-resource/mcp" })
+        resolver: GatewayCredentials(authorizationServer: authorizationServer, store: store),
+        resourceMetadataURL: { publicURL.get() + "/.well-known/oauth-protected-resource/mcp" })
     let origins = OriginPolicy(configured: configuration.allowedOrigins, publicOrigin: { publicURL.origin })
 
     let router = Router(context: AppRequestContext.self)
@@ -103,8 +137,12 @@ func buildRouter(
     router.get("/openapi.json") { _, _ in
         JSONBytes.response(OpenAPIDocument.build(tools: tools, serverURL: publicURL.get(), version: taskMCPVersion))
     }
-    MCPEndpoint(server: mcp, authenticator: authenticator, origins: origins, maxBodyBytes: configuration.maxBodyBytes)
-        .register(on: router)
+    OAuthRoutes(server: authorizationServer).register(on: router)
+    var endpoint = MCPEndpoint(server: mcp, authenticator: authenticator, origins: origins, maxBodyBytes: configuration.maxBodyBytes)
+    endpoint.credentialRejected = { resolved in
+        if let grantID = resolved.grantID { await authorizationServer.upstreamRejected(grantID: grantID) }
+    }
+    endpoint.register(on: router)
     RESTRoutes(service: service, authenticator: authenticator, origins: origins, maxBodyBytes: configuration.maxBodyBytes, tools: tools)
         .register(on: router)
     return router

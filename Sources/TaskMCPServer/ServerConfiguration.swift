@@ -1,4 +1,5 @@
 import Foundation
+import TokenStore
 
 /// What the task-mcp service needs to start.
 public struct ServerConfiguration: Sendable, Hashable {
@@ -23,12 +24,41 @@ public struct ServerConfiguration: Sendable, Hashable {
     /// Base64 of at least 32 random bytes: keys progress links (and, later, sealed secrets). `nil`:
     /// a random key per process, so links last until restart.
     public var secretKey: String?
+    /// The SQLite database (OAuth clients, grants, token hashes, sealed keys, the task registry).
+    /// `:memory:` keeps everything in process memory.
+    public var databasePath: String
+    /// AES-GCM keys sealing API keys at rest, `id:base64[,id:base64…]`, current first. `nil`: one
+    /// key derived from ``secretKey``.
+    public var sealingKeys: String?
+    /// Parallel's OAuth provider (`…/authorize`, `…/token`). With a sandbox, the sandbox's.
+    public var oauthProviderURL: String
+    /// Our client id at Parallel's provider; `nil`: the public URL's host name.
+    public var oauthClientID: String?
+    /// Lifetime of the access tokens this server issues, in seconds.
+    public var accessTokenLifetime: Int
+    /// Lifetime of refresh tokens, in seconds.
+    public var refreshTokenLifetime: Int
+    /// Dynamic client registrations accepted per client address per hour.
+    public var registrationsPerHour: Int
+    /// DEVELOPMENT ONLY: accept `http://localhost:<port>/…` Client ID Metadata Document URLs.
+    public var allowLoopbackClientMetadata: Bool
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, parallelBaseURL: String = "https://api.parallel.ai",
         sandboxPort: Int? = nil, publicURL: String? = nil, allowedOrigins: [String] = [], maxBodyBytes: Int = 8 * 1024 * 1024,
-        pageTokenBudget: Int = 20_000, secretKey: String? = nil
+        pageTokenBudget: Int = 20_000, secretKey: String? = nil, databasePath: String = "task-mcp.sqlite",
+        sealingKeys: String? = nil, oauthProviderURL: String = "https://platform.parallel.ai/getKeys", oauthClientID: String? = nil,
+        accessTokenLifetime: Int = 3_600, refreshTokenLifetime: Int = 30 * 86_400, registrationsPerHour: Int = 20,
+        allowLoopbackClientMetadata: Bool = false
     ) {
+        self.databasePath = databasePath
+        self.sealingKeys = sealingKeys
+        self.oauthProviderURL = oauthProviderURL
+        self.oauthClientID = oauthClientID
+        self.accessTokenLifetime = accessTokenLifetime
+        self.refreshTokenLifetime = refreshTokenLifetime
+        self.registrationsPerHour = registrationsPerHour
+        self.allowLoopbackClientMetadata = allowLoopbackClientMetadata
         self.host = host
         self.port = port
         self.parallelBaseURL = parallelBaseURL
@@ -103,6 +133,44 @@ public struct ServerConfiguration: Sendable, Hashable {
             if configuration.secretKeyBytes == nil {
                 problems.append("TASK_MCP_SECRET_KEY must be base64 of at least 32 random bytes (try: openssl rand -base64 32)")
             }
+        }
+        if let path = value("TASK_MCP_DATABASE") { configuration.databasePath = path }
+        if let keys = value("TASK_MCP_SEALING_KEYS") {
+            configuration.sealingKeys = keys
+            do {
+                _ = try SealingKeyring.parse(keys)
+            } catch {
+                problems.append("TASK_MCP_SEALING_KEYS: \(error) (expected id:base64-of-32-bytes[,id:…]; try: echo k1:$(openssl rand -base64 32))")
+            }
+        }
+        if var url = value("PARALLEL_OAUTH_URL") {
+            while url.hasSuffix("/") { url.removeLast() }
+            if url.hasPrefix("https://") || url.hasPrefix("http://") {
+                configuration.oauthProviderURL = url
+            } else {
+                problems.append("PARALLEL_OAUTH_URL must start with https:// or http://, not '\(url)'")
+            }
+        }
+        if let id = value("PARALLEL_OAUTH_CLIENT_ID") { configuration.oauthClientID = id }
+        func seconds(_ name: String, _ range: ClosedRange<Int>, _ apply: (Int) -> Void) {
+            guard let text = value(name) else { return }
+            if let number = Int(text), range.contains(number) {
+                apply(number)
+            } else {
+                problems.append("\(name) must be a number of seconds from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
+            }
+        }
+        seconds("TASK_MCP_ACCESS_TOKEN_TTL", 60...86_400) { configuration.accessTokenLifetime = $0 }
+        seconds("TASK_MCP_REFRESH_TOKEN_TTL", 3_600...(365 * 86_400)) { configuration.refreshTokenLifetime = $0 }
+        if let text = value("TASK_MCP_REGISTRATIONS_PER_HOUR") {
+            if let count = Int(text), count >= 1 {
+                configuration.registrationsPerHour = count
+            } else {
+                problems.append("TASK_MCP_REGISTRATIONS_PER_HOUR must be a positive number, not '\(text)'")
+            }
+        }
+        if let flag = value("TASK_MCP_DEV_LOOPBACK_CLIENT_METADATA") {
+            configuration.allowLoopbackClientMetadata = ["1", "true", "yes"].contains(flag.lowercased())
         }
         return problems.isEmpty ? .success(configuration) : .failure(ConfigurationErrors(problems: problems))
     }

@@ -36,8 +36,9 @@ struct LiveServerTests {
     @Test func progressLinksCarryTheBoundPortAndOpen() async throws {
         try await withUpstreamSandbox { sandboxURL, _ in
             let (ports, continuation) = AsyncStream<Int>.makeStream()
-            let app = buildApplication(
-                configuration: ServerConfiguration(host: "127.0.0.1", port: 0, parallelBaseURL: sandboxURL), logger: quietLogger,
+            let app = try await buildApplication(
+                configuration: ServerConfiguration(host: "127.0.0.1", port: 0, parallelBaseURL: sandboxURL, databasePath: ":memory:"),
+                logger: quietLogger,
                 onServerRunning: { port in
                     continuation.yield(port)
                     continuation.finish()

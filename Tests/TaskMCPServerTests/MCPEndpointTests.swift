@@ -24,7 +24,7 @@ struct MCPEndpointTests {
             let response = try await client.execute(
                 uri: "/mcp", method: .post, headers: headers(bearer: nil), body: rpc("initialize", params: Self.initializeParams))
             #expect(response.status == .unauthorized)
-            #expect(response.headers[.wwwAuthenticate] == "Bearer resource_metadata=\"\(Self.resourceMetadata)\"")
+            #expect(response.headers[.wwwAuthenticate] == "Bearer resource_metadata=\"\(Self.resourceMetadata)\", scope=\"tasks\"")
             #expect(response.headers[.contentType] == "application/json")
             let body = try response.json
             #expect(body["error"] == "unauthorized")
@@ -39,7 +39,7 @@ struct MCPEndpointTests {
             #expect(response.status == .unauthorized)
             #expect(
                 response.headers[.wwwAuthenticate]
-                    == "Bearer resource_metadata=\"\(Self.resourceMetadata)\", error=\"invalid_token\", error_description=\"The access token is not valid\""
+                    == "Bearer resource_metadata=\"\(Self.resourceMetadata)\", scope=\"tasks\", error=\"invalid_token\", error_description=\"The access token is not valid\""
             )
             #expect(try response.json["error"] == "invalid_token")
 

@@ -346,7 +346,7 @@ struct RESTRoutesTests {
 
             let anonymous = try await get(client, "/\(group.id).json", key: nil)
             #expect(anonymous.status == .unauthorized)
-            #expect(anonymous.headers[.wwwAuthenticate] == "Bearer resource_metadata=\"\(MCPEndpointTests.resourceMetadata)\"")
+            #expect(anonymous.headers[.wwwAuthenticate] == "Bearer resource_metadata=\"\(MCPEndpointTests.resourceMetadata)\", scope=\"tasks\"")
             #expect(try anonymous.json["code"] == "unauthorized")
             let anonymousPage = try await get(client, "/\(group.id).html", key: nil)
             #expect(anonymousPage.status == .unauthorized)

@@ -32,10 +32,13 @@ struct ServerTests {
     }
 
     @Test func healthAndBannerRoutes() async throws {
-        let configuration = ServerConfiguration(sandboxPort: 8787)
+        var configuration = testConfiguration(upstream: "http://127.0.0.1:8787")
+        configuration.sandboxPort = 8787
+        let keys = try KeyMaterial(configuration: configuration, logger: quietLogger)
+        let store = try await openStore(configuration: configuration, keys: keys, logger: quietLogger)
         let router = buildRouter(
             configuration: configuration, upstream: "http://127.0.0.1:8787", publicURL: PublicURL("http://127.0.0.1:8080"),
-            logger: Logger(label: "test"))
+            logger: quietLogger, store: store, keys: keys)
         let app = Application(router: router)
         try await app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in

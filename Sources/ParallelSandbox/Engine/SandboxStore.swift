@@ -44,6 +44,9 @@ public actor SandboxStore {
 
     public func account(_ key: String) -> AccountSettings? { accounts[key] }
 
+    /// Forgets an API key, as when its owner revokes it: later requests with it get 401.
+    public func removeAccount(_ key: String) { accounts[key] = nil }
+
     /// Whether `key` is an API key this sandbox accepts.
     public func isValidKey(_ key: String) -> Bool { accounts[key] != nil }
 

@@ -1,29 +1,62 @@
 import HTTPTypes
 import Hummingbird
+import OAuthProxy
 import ParallelAPI
 import TaskTools
+import TokenStore
 
 /// Turns the credential a request presents into a ``Caller``.
-///
-/// The programmatic path accepts the caller's Parallel API key itself; the OAuth proxy adds
-/// tokens it issued on this same seam.
 protocol CredentialResolver: Sendable {
     /// The caller for a bearer credential, or `nil` when it is not acceptable.
-    func caller(forBearer token: String) async -> Caller?
+    /// - Parameter acceptIssuedTokens: whether this server's OAuth access tokens are accepted
+    ///   (their audience is the MCP endpoint); a Parallel API key is accepted everywhere.
+    func resolve(bearer token: String, acceptIssuedTokens: Bool) async -> ResolvedCaller?
 }
 
-/// Accepts a Parallel API key sent directly as the bearer credential. Parallel itself checks the
-/// key on first use; here only its shape is checked (printable ASCII, 8–512 characters).
+/// A caller, and the OAuth grant it acts under when it presented one of our tokens.
+struct ResolvedCaller: Sendable {
+    var caller: Caller
+    var grantID: String?
+}
+
+/// A Parallel API key's shape: printable ASCII, 8–512 characters. Parallel itself checks the key
+/// on first use.
+func isPlausibleAPIKey(_ token: String) -> Bool {
+    (8...512).contains(token.utf8.count) && token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+}
+
+/// Accepts a Parallel API key sent directly as the bearer credential (no OAuth).
 struct APIKeyCredentials: CredentialResolver {
-    func caller(forBearer token: String) async -> Caller? {
-        guard (8...512).contains(token.utf8.count), token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
-        return Caller.apiKey(APIKey(token))
+    func resolve(bearer token: String, acceptIssuedTokens: Bool) async -> ResolvedCaller? {
+        guard isPlausibleAPIKey(token) else { return nil }
+        return ResolvedCaller(caller: Caller.apiKey(APIKey(token)))
+    }
+}
+
+/// Our OAuth access tokens (looked up on every request, so revocation is immediate), else a
+/// Parallel API key sent directly. Both name the user by the same keyed hash of the API key, so
+/// a user's tasks are theirs whichever way they connect.
+struct GatewayCredentials: CredentialResolver {
+    let authorizationServer: AuthorizationServer
+    let store: TokenStore
+
+    func resolve(bearer token: String, acceptIssuedTokens: Bool) async -> ResolvedCaller? {
+        switch await authorizationServer.authenticate(bearer: token) {
+        case .principal(let principal):
+            guard acceptIssuedTokens else { return nil }
+            return ResolvedCaller(caller: Caller(subject: principal.userID, apiKey: APIKey(principal.apiKey)), grantID: principal.grantID)
+        case .invalid:
+            return nil
+        case .notIssuedHere:
+            guard isPlausibleAPIKey(token) else { return nil }
+            return ResolvedCaller(caller: Caller(subject: store.userID(forAPIKey: token), apiKey: APIKey(token)))
+        }
     }
 }
 
 /// What a request proved about its caller.
 enum Authentication {
-    case authenticated(Caller)
+    case authenticated(ResolvedCaller)
     /// No credential was sent.
     case missing
     /// A credential was sent but is not acceptable.
@@ -53,13 +86,15 @@ struct Authenticator: Sendable {
             token = Substring(key)
         }
         guard let token else { return .missing }
-        guard let caller = await resolver.caller(forBearer: String(token)) else { return .invalid }
-        return .authenticated(caller)
+        guard let resolved = await resolver.resolve(bearer: String(token), acceptIssuedTokens: !allowAPIKeyHeader) else {
+            return .invalid
+        }
+        return .authenticated(resolved)
     }
 
     /// `WWW-Authenticate` for a 401 (RFC 6750 §3, RFC 9728 §5.1).
     func challenge(invalid: Bool) -> String {
-        var value = "Bearer resource_metadata=\"\(resourceMetadataURL())\""
+        var value = "Bearer resource_metadata=\"\(resourceMetadataURL())\", scope=\"\(OAuthConfiguration.scope)\""
         if invalid { value += ", error=\"invalid_token\", error_description=\"The access token is not valid\"" }
         return value
     }

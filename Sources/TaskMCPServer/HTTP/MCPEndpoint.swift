@@ -17,6 +17,9 @@ struct MCPEndpoint: Sendable {
     let authenticator: Authenticator
     let origins: OriginPolicy
     let maxBodyBytes: Int
+    /// Called when Parallel rejected the caller's API key during a request (e.g. to end the OAuth
+    /// grant holding it, so that the client must sign in again).
+    var credentialRejected: @Sendable (ResolvedCaller) async -> Void = { _ in }
 
     static let path = "/mcp"
 
@@ -24,6 +27,7 @@ struct MCPEndpoint: Sendable {
         router.post(RouterPath(Self.path), use: post)
         router.get(RouterPath(Self.path), use: methodNotAllowed)
         router.delete(RouterPath(Self.path), use: methodNotAllowed)
+        router.head(RouterPath(Self.path), use: methodNotAllowed)
         router.on(RouterPath(Self.path), method: .options, use: preflight)
     }
 
@@ -32,9 +36,9 @@ struct MCPEndpoint: Sendable {
         guard origins.allows(origin) else {
             return rpcError(.forbidden, code: -32600, message: "Origin not allowed: \(origin ?? "")", origin: nil)
         }
-        let caller: Caller
+        let resolved: ResolvedCaller
         switch await authenticator.authenticate(request, allowAPIKeyHeader: false) {
-        case .authenticated(let authenticated): caller = authenticated
+        case .authenticated(let authenticated): resolved = authenticated
         case .missing: return unauthorized(invalid: false, origin: origin)
         case .invalid: return unauthorized(invalid: true, origin: origin)
         }
@@ -54,14 +58,24 @@ struct MCPEndpoint: Sendable {
         let headers = MCPRequestHeaders(
             protocolVersion: request.headers[.mcpProtocolVersion], method: request.headers[.mcpMethod],
             name: request.headers[.mcpName], accept: request.headers[.accept])
+        let caller = resolved.caller
         let exchange = server.prepare(body: body.readableBytesView, headers: headers, principal: caller.subject)
         switch exchange {
         case .finished(let outcome):
             return respond(outcome, origin: origin)
         case .pending(let call) where call.wantsEventStream:
-            return eventStream(call, caller: caller, origin: origin)
+            return eventStream(call, caller: resolved, origin: origin)
         case .pending(let call):
-            let outcome = await RequestCaller.$current.withValue(caller) { await call.run() }
+            let rejections = CredentialRejections()
+            let outcome = await RequestCaller.$rejections.withValue(rejections) {
+                await RequestCaller.$current.withValue(caller) { await call.run() }
+            }
+            if rejections.occurred {
+                // Parallel refused the key: a 401 makes OAuth clients sign in again, rather than
+                // showing the model an error it cannot fix.
+                await credentialRejected(resolved)
+                return unauthorized(invalid: true, origin: origin)
+            }
             return respond(outcome, origin: origin)
         }
     }
@@ -102,7 +116,9 @@ struct MCPEndpoint: Sendable {
         }
     }
 
-    private func eventStream(_ call: MCPPendingCall, caller: Caller, origin: String?) -> Response {
+    private func eventStream(_ call: MCPPendingCall, caller resolved: ResolvedCaller, origin: String?) -> Response {
+        let caller = resolved.caller
+        let credentialRejected = credentialRejected
         var headers = corsHeaders(origin: origin)
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
@@ -115,9 +131,15 @@ struct MCPEndpoint: Sendable {
                 var writer = writer
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
-                        let outcome = await RequestCaller.$current.withValue(caller) {
-                            await call.run { message in continuation.yield(message) }
+                        // The stream has begun (status 200), so a rejected key stays an error
+                        // result here; the grant still ends, and the next request gets a 401.
+                        let rejections = CredentialRejections()
+                        let outcome = await RequestCaller.$rejections.withValue(rejections) {
+                            await RequestCaller.$current.withValue(caller) {
+                                await call.run { message in continuation.yield(message) }
+                            }
                         }
+                        if rejections.occurred { await credentialRejected(resolved) }
                         if case .response(_, let body) = outcome { continuation.yield(body) }
                         continuation.finish()
                     }

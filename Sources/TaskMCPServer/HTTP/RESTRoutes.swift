@@ -101,7 +101,7 @@ struct RESTRoutes: Sendable {
         } else {
             switch await authenticator.authenticate(request, allowAPIKeyHeader: true) {
             case .authenticated(let authenticated):
-                caller = authenticated
+                caller = authenticated.caller
             case .missing, .invalid:
                 var headers = HTTPFields()
                 headers[.wwwAuthenticate] = authenticator.challenge(invalid: false)
@@ -208,15 +208,15 @@ struct RESTRoutes: Sendable {
         guard origins.allows(request.headers[.origin]) else {
             return Problem(status: 403, title: "Forbidden", detail: "Origin not allowed.", code: "forbidden_origin").response()
         }
-        guard case .authenticated(let caller) = await authenticator.authenticate(request, allowAPIKeyHeader: true) else {
+        guard case .authenticated(let resolved) = await authenticator.authenticate(request, allowAPIKeyHeader: true) else {
             let problem = Problem(
                 status: 401, title: "Unauthorized",
-                detail: "Send your Parallel API key as 'Authorization: Bearer <key>' or 'x-api-key', or an access token from this server.",
+                detail: "Send your Parallel API key as 'Authorization: Bearer <key>' or 'x-api-key'. (OAuth access tokens are for /mcp.)",
                 code: "unauthorized")
             return problem.response(headers: [.wwwAuthenticate: authenticator.challenge(invalid: false)])
         }
         do {
-            return try await operation(caller)
+            return try await operation(resolved.caller)
         } catch {
             return problem(error)
         }

@@ -1,5 +1,6 @@
 import JSON
 public import MCPProtocol
+import Synchronization
 
 /// The caller of the request being served, set by the HTTP edge around each tool call.
 ///
@@ -7,6 +8,22 @@ public import MCPProtocol
 /// so it travels as a task-local value rather than through the protocol layer.
 public enum RequestCaller {
     @TaskLocal public static var current: Caller?
+    /// Set by the edge to learn whether Parallel rejected the caller's credential during the request.
+    @TaskLocal public static var rejections: CredentialRejections?
+}
+
+/// Records that Parallel refused the caller's API key (HTTP 401) while a request was served, so
+/// the edge can answer with a 401 challenge and end an OAuth grant whose key no longer works.
+public final class CredentialRejections: Sendable {
+    private let rejected = Mutex(false)
+
+    public init() {}
+
+    /// Marks the credential as rejected.
+    public func record() { rejected.withLock { $0 = true } }
+
+    /// Whether Parallel rejected the credential at least once.
+    public var occurred: Bool { rejected.withLock { $0 } }
 }
 
 /// The Task MCP tools, in the order `tools/list` shows them.
@@ -37,6 +54,7 @@ public enum TaskToolSet {
         do {
             return try await operation(caller)
         } catch {
+            if error.kind == .unauthorized { RequestCaller.rejections?.record() }
             throw toolError(error)
         }
     }

@@ -8,6 +8,7 @@ import NIOCore
 import ParallelSandbox
 @testable import TaskMCPServer
 import Testing
+import TokenStore
 
 // Shared helpers for the task-mcp HTTP tests: a live sandbox as the upstream, the router built
 // over it, and request/response shortcuts.
@@ -31,13 +32,33 @@ func withUpstreamSandbox<Value: Sendable>(
     }
 }
 
-/// The task-mcp router in front of `upstream`, with a fixed public URL.
+/// The configuration the router-level tests use: an in-memory database and a fixed public URL.
+func testConfiguration(
+    upstream: String, maxBodyBytes: Int = 8 * 1024 * 1024, allowedOrigins: [String] = []
+) -> ServerConfiguration {
+    ServerConfiguration(
+        parallelBaseURL: upstream, publicURL: testPublicURL, allowedOrigins: allowedOrigins, maxBodyBytes: maxBodyBytes,
+        secretKey: Data(repeating: 7, count: 32).base64EncodedString(), databasePath: ":memory:",
+        oauthProviderURL: upstream + "/getKeys")
+}
+
+/// The task-mcp router in front of `upstream`, with a fixed public URL and a fresh in-memory store.
 func taskMCPRouter(
     upstream: String, maxBodyBytes: Int = 8 * 1024 * 1024, allowedOrigins: [String] = []
-) -> Router<AppRequestContext> {
-    let configuration = ServerConfiguration(
-        parallelBaseURL: upstream, publicURL: testPublicURL, allowedOrigins: allowedOrigins, maxBodyBytes: maxBodyBytes)
-    return buildRouter(configuration: configuration, upstream: upstream, publicURL: PublicURL(testPublicURL), logger: quietLogger)
+) async throws -> Router<AppRequestContext> {
+    try await taskMCPRouterAndStore(
+        testConfiguration(upstream: upstream, maxBodyBytes: maxBodyBytes, allowedOrigins: allowedOrigins)
+    ).router
+}
+
+/// The router for `configuration` (whose `parallelBaseURL` is the upstream), and its store.
+func taskMCPRouterAndStore(_ configuration: ServerConfiguration) async throws -> (router: Router<AppRequestContext>, store: TokenStore) {
+    let keys = try KeyMaterial(configuration: configuration, logger: quietLogger)
+    let store = try await openStore(configuration: configuration, keys: keys, logger: quietLogger)
+    let router = buildRouter(
+        configuration: configuration, upstream: configuration.parallelBaseURL, publicURL: PublicURL(testPublicURL),
+        logger: quietLogger, store: store, keys: keys)
+    return (router, store)
 }
 
 /// Runs `body` with a router-level test client for task-mcp in front of a live sandbox.
@@ -46,7 +67,7 @@ func withTaskMCP<Value: Sendable>(
     _ body: @escaping @Sendable (_ client: any TestClientProtocol, _ sandboxURL: String, _ store: SandboxStore) async throws -> Value
 ) async throws -> Value {
     try await withUpstreamSandbox(configuration) { baseURL, store in
-        let app = Application(router: taskMCPRouter(upstream: baseURL, maxBodyBytes: maxBodyBytes))
+        let app = Application(router: try await taskMCPRouter(upstream: baseURL, maxBodyBytes: maxBodyBytes))
         return try await app.test(.router) { client in try await body(client, baseURL, store) }
     }
 }

@@ -1,0 +1,27 @@
+import Logging
+import ServiceLifecycle
+import TokenStore
+
+/// Deletes expired sign-ins, codes, tokens, registrations and grants from the store at a fixed
+/// interval, for as long as the server runs (it stops with a graceful shutdown).
+struct PurgeService: Service {
+    let store: TokenStore
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isCancelled {
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            } catch {
+                return  // cancelled or shutting down
+            }
+            do {
+                let counts = try await store.purgeExpired()
+                logger.debug("Expired rows purged", metadata: ["counts": "\(counts)"])
+            } catch {
+                logger.warning("Purging expired rows failed; will retry", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}
