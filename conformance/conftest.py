@@ -10,10 +10,16 @@ Environment:
   TASK_MCP_URL         use an already-running task-mcp (it must use the same sandbox)
   TASK_MCP_BIN         task-mcp binary (default: <repo>/.build/debug/task-mcp);
                        relative paths are resolved against the repository root
+
+The task-mcp server gets a database file in a session temporary directory, a fixed
+TASK_MCP_SECRET_KEY, the sandbox's OAuth provider (PARALLEL_OAUTH_URL) and loopback client
+metadata documents; ``task_mcp_cli`` runs the admin CLI with that same environment.
 """
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import os
 import pathlib
 import re
@@ -125,7 +131,36 @@ def sandbox_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def task_mcp_url(sandbox_url: str) -> Iterator[str]:
+def task_mcp_env(sandbox_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment task-mcp runs with; the admin CLI (``task_mcp_cli``) gets the same one."""
+    # Start from defaults: inherited TASK_MCP_* settings (origins, body limit, page size…) would
+    # change the behaviour the tests assert.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("TASK_MCP_") and not k.startswith("PARALLEL_OAUTH_") and k != "PARALLEL_API_KEY"
+    }
+    state = tmp_path_factory.mktemp("task-mcp-state")
+    env |= {
+        "TASK_MCP_HOST": "127.0.0.1",
+        "TASK_MCP_PORT": "0",
+        "PARALLEL_API_BASE_URL": sandbox_url,
+        # A database file both the server and the admin CLI open (WAL: safe concurrently).
+        "TASK_MCP_DATABASE": str(state / "task-mcp.sqlite"),
+        # One key per session, so the CLI derives exactly the server's keys.
+        "TASK_MCP_SECRET_KEY": base64.b64encode(os.urandom(32)).decode("ascii"),
+        # Sign-in federates to the sandbox's OAuth provider.
+        "PARALLEL_OAUTH_URL": sandbox_url + "/getKeys",
+        # Development switch: accept http://127.0.0.1:<port>/… client metadata documents.
+        "TASK_MCP_DEV_LOOPBACK_CLIENT_METADATA": "1",
+        # The OAuth tests register many clients from one address.
+        "TASK_MCP_REGISTRATIONS_PER_HOUR": "1000",
+    }
+    return env
+
+
+@pytest.fixture(scope="session")
+def task_mcp_url(task_mcp_env: dict[str, str]) -> Iterator[str]:
     """Base URL of a task-mcp server whose upstream is the session's sandbox."""
     external = os.environ.get("TASK_MCP_URL")
     if external:
@@ -134,19 +169,47 @@ def task_mcp_url(sandbox_url: str) -> Iterator[str]:
 
     binary = _binary_path("TASK_MCP_BIN", ".build/debug/task-mcp")
     _wait_for_binary(binary, "TASK_MCP_BIN or TASK_MCP_URL")
-    # Start from defaults: inherited TASK_MCP_* settings (origins, body limit, page size…) would
-    # change the behaviour the tests assert.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TASK_MCP_") and k != "PARALLEL_API_KEY"}
-    env |= {
-        "TASK_MCP_HOST": "127.0.0.1",
-        "TASK_MCP_PORT": "0",
-        "PARALLEL_API_BASE_URL": sandbox_url,
-    }
-    proc, url, log = _start_listening([str(binary), "serve"], TASK_MCP_LISTEN_RE, "task-mcp", env=env)
+    proc, url, log = _start_listening([str(binary), "serve"], TASK_MCP_LISTEN_RE, "task-mcp", env=task_mcp_env)
     try:
         yield url
     finally:
         _stop(proc, log)
+
+
+@dataclasses.dataclass
+class CLIResult:
+    """One run of the task-mcp CLI."""
+
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def __str__(self) -> str:
+        return f"task-mcp {' '.join(self.args)} -> exit {self.returncode}\nstdout: {self.stdout[:2000]}\nstderr: {self.stderr[:2000]}"
+
+
+@pytest.fixture(scope="session")
+def task_mcp_cli(task_mcp_url: str, task_mcp_env: dict[str, str]) -> Callable[..., CLIResult]:
+    """Runs ``task-mcp <args…>`` with the server's environment (same database and keys).
+
+    ``task_mcp_cli("admin", "tokens", "--json", env={"X": "y"})``: extra variables are laid over
+    the server's environment. Skips when the server is external (its database is unknown)."""
+    if os.environ.get("TASK_MCP_URL"):
+        pytest.skip("TASK_MCP_URL: the external server's database is not known to the suite")
+    binary = _binary_path("TASK_MCP_BIN", ".build/debug/task-mcp")
+
+    def run(*args: str, env: Optional[dict[str, str]] = None, timeout: float = 60.0) -> CLIResult:
+        completed = subprocess.run(
+            [str(binary), *args],
+            env={**task_mcp_env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        return CLIResult(list(args), completed.returncode, completed.stdout, completed.stderr)
+
+    return run
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ struct TaskMCPCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "task-mcp",
         abstract: "An MCP service that gives AI assistants deep research and batch enrichment on Parallel's Task API.",
-        subcommands: [Serve.self, Run.self])
+        subcommands: [Serve.self, Run.self, Migrate.self, Admin.self])
 }
 
 /// Writes a line to standard error.
@@ -44,7 +44,7 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "task-mcp")
         let host = configuration.host
         let sandboxPort = configuration.sandboxPort
-        let app = buildApplication(configuration: configuration, logger: logger) { port in
+        let app = try await buildApplication(configuration: configuration, logger: logger) { port in
             var banner = "task-mcp listening on http://\(host):\(port)\n"
             if let sandboxPort {
                 banner += "  SANDBOX MODE: upstream is the local emulator on http://127.0.0.1:\(sandboxPort); results are synthetic.\n"
