@@ -11,9 +11,11 @@ import MCPProtocol
 import NIOCore
 import NIOHTTP1
 import ParallelAPI
+import Crypto
 import ServiceLifecycle
 import TaskMCPServer
 import TaskTools
+import TokenStore
 
 let quick = CommandLine.arguments.contains("--quick")
 
@@ -96,7 +98,29 @@ report(
         _ = ProgressPage().render(group: group, runs: rows, links: .init(), now: Date())
     }, baselineName: "JSON-encode outputs", encodeFloor)
 
-// MARK: 3. Over a socket: authenticated tools/list vs. the unauthenticated health check.
+// MARK: 3. Resolving an OAuth access token (SQLite lookup + unsealing the key) vs. hashing it.
+
+let tokenStore = try TokenStore(
+    path: NSTemporaryDirectory() + "task-mcp-bench-\(UUID().uuidString).sqlite",
+    keyring: SealingKeyring(keys: [(id: "bench", key: SymmetricKey(size: .bits256))]), userIDKey: SymmetricKey(size: .bits256))
+try await tokenStore.migrate()
+try await tokenStore.saveClient(
+    OAuthClient(
+        id: "bench-client", kind: .dynamic, name: "Bench", redirectURIs: ["http://localhost/cb"], tokenEndpointAuthMethod: "none",
+        metadata: "{}", createdAt: Date(), expiresAt: nil), secret: nil)
+let benchGrant = try await tokenStore.createGrant(
+    apiKey: "sandbox-demo-key", clientID: "bench-client", scope: "tasks", resource: "http://127.0.0.1/mcp", code: "bench-code",
+    codeChallenge: String(repeating: "a", count: 43), redirectURI: "http://localhost/cb", codeLifetime: 60)
+let benchToken = "tmcp_at_" + UUID().uuidString + UUID().uuidString
+try await tokenStore.issueTokens(
+    grantID: benchGrant, scope: "tasks", accessToken: benchToken, accessLifetime: 3_600, refreshToken: nil, refreshLifetime: 3_600)
+let lookupIterations = quick ? 2_000 : 20_000
+let hashFloor = await measure(lookupIterations) { _ = SHA256.hash(data: Data(benchToken.utf8)) }
+report(
+    "access token -> principal (WAL file)", try await measure(lookupIterations) { _ = try await tokenStore.principal(forAccessToken: benchToken) },
+    baselineName: "SHA-256 of the token", hashFloor)
+
+// MARK: 4. Over a socket: authenticated tools/list vs. the unauthenticated health check.
 
 let portStream = AsyncStream<Int>.makeStream()
 let app = try await buildApplication(

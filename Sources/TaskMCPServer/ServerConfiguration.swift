@@ -21,8 +21,9 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var maxBodyBytes: Int
     /// Result pages are cut to about this many tokens.
     public var pageTokenBudget: Int
-    /// Base64 of at least 32 random bytes: keys progress links (and, later, sealed secrets). `nil`:
-    /// a random key per process, so links last until restart.
+    /// Base64 of at least 32 random bytes: keys progress links, user ids and (without
+    /// ``sealingKeys``) the sealing key. `nil`: a random key per process, so links, sign-ins and
+    /// stored grants last until restart.
     public var secretKey: String?
     /// The SQLite database (OAuth clients, grants, token hashes, sealed keys, the task registry).
     /// `:memory:` keeps everything in process memory.

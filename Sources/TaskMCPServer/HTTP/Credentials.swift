@@ -25,14 +25,6 @@ func isPlausibleAPIKey(_ token: String) -> Bool {
     (8...512).contains(token.utf8.count) && token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
 }
 
-/// Accepts a Parallel API key sent directly as the bearer credential (no OAuth).
-struct APIKeyCredentials: CredentialResolver {
-    func resolve(bearer token: String, acceptIssuedTokens: Bool) async -> ResolvedCaller? {
-        guard isPlausibleAPIKey(token) else { return nil }
-        return ResolvedCaller(caller: Caller.apiKey(APIKey(token)))
-    }
-}
-
 /// Our OAuth access tokens (looked up on every request, so revocation is immediate), else a
 /// Parallel API key sent directly. Both name the user by the same keyed hash of the API key, so
 /// a user's tasks are theirs whichever way they connect.
