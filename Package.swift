@@ -34,6 +34,9 @@ let package = Package(
         // Arbitrary JSON as a value type, shared by every module that speaks JSON.
         .target(name: "JSON", swiftSettings: swiftSettings),
 
+        // Small text encodings several modules share: base64url, hex, HTML escaping.
+        .target(name: "WebEncoding", swiftSettings: swiftSettings),
+
         // The MCP protocol: JSON-RPC 2.0, MCP messages, version negotiation. No HTTP.
         .target(name: "MCPProtocol", dependencies: ["JSON"], swiftSettings: swiftSettings),
 
@@ -54,6 +57,7 @@ let package = Package(
         .target(
             name: "TaskTools",
             dependencies: [
+                "WebEncoding",
                 "JSON",
                 "ParallelAPI",
                 "MCPProtocol",
@@ -66,6 +70,7 @@ let package = Package(
         .target(
             name: "ParallelSandbox",
             dependencies: [
+                "WebEncoding",
                 "JSON",
                 "ParallelAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -82,6 +87,7 @@ let package = Package(
         .target(
             name: "TokenStore",
             dependencies: [
+                "WebEncoding",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -94,6 +100,7 @@ let package = Package(
         .target(
             name: "OAuthProxy",
             dependencies: [
+                "WebEncoding",
                 "JSON",
                 "TokenStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -202,6 +209,7 @@ let package = Package(
         .testTarget(
             name: "TaskToolsTests",
             dependencies: [
+                "WebEncoding",
                 "JSON",
                 "MCPProtocol",
                 "ParallelAPI",
@@ -223,6 +231,7 @@ let package = Package(
         .testTarget(
             name: "OAuthProxyTests",
             dependencies: [
+                "WebEncoding",
                 "JSON",
                 "OAuthProxy",
                 "TokenStore",
@@ -244,6 +253,7 @@ let package = Package(
         .testTarget(
             name: "TaskMCPServerTests",
             dependencies: [
+                "WebEncoding",
                 "JSON",
                 "OAuthProxy",
                 "TokenStore",

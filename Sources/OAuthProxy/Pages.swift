@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import WebEncoding
 
 /// Server-rendered HTML for the authorization flow: the consent page and error pages.
 ///
@@ -35,9 +36,9 @@ public enum OAuthPages {
         clientName: String, clientID: String, clientKind: String, redirectURI: String, scopes: [String],
         requestID: String, csrf: String, formAction: String, providerName: String, warnings: [String]
     ) -> String {
-        let name = escape(clientName)
-        let provider = escape(providerName)
-        let host = escape(RedirectURIPolicy.displayHost(redirectURI) ?? redirectURI)
+        let name = HTMLEscaping.escape(clientName)
+        let provider = HTMLEscaping.escape(providerName)
+        let host = HTMLEscaping.escape(RedirectURIPolicy.displayHost(redirectURI) ?? redirectURI)
 
         var body = """
             <h1>Allow <span class="client">\(name)</span> to use your \(provider) account?</h1>
@@ -46,7 +47,7 @@ public enum OAuthPages {
         if !warnings.isEmpty {
             body += #"<section class="warnings" aria-label="Warnings">"# + "\n"
             for warning in warnings {
-                body += #"<p class="warning"><strong>Warning:</strong> \#(escape(warning))</p>"# + "\n"
+                body += #"<p class="warning"><strong>Warning:</strong> \#(HTMLEscaping.escape(warning))</p>"# + "\n"
             }
             body += "</section>\n"
         }
@@ -54,7 +55,7 @@ public enum OAuthPages {
             <section aria-labelledby="redirect-heading">
             <h2 id="redirect-heading">After you decide, you will be sent to</h2>
             <p class="host">\(host)</p>
-            <p class="small">Full address: <code>\(escape(redirectURI))</code></p>
+            <p class="small">Full address: <code>\(HTMLEscaping.escape(redirectURI))</code></p>
             </section>
             <section aria-labelledby="scopes-heading">
             <h2 id="scopes-heading">\(name) will be able to</h2>
@@ -66,9 +67,9 @@ public enum OAuthPages {
         }
         for scope in scopes {
             if let description = scopeDescriptions[scope] {
-                body += "<li>\(escape(description)) <span class=\"small\">(<code>\(escape(scope))</code>)</span></li>\n"
+                body += "<li>\(HTMLEscaping.escape(description)) <span class=\"small\">(<code>\(HTMLEscaping.escape(scope))</code>)</span></li>\n"
             } else {
-                body += "<li><code>\(escape(scope))</code></li>\n"
+                body += "<li><code>\(HTMLEscaping.escape(scope))</code></li>\n"
             }
         }
         body += """
@@ -78,14 +79,14 @@ public enum OAuthPages {
             <h2 id="client-heading">About this app</h2>
             <dl>
             <dt>Name</dt><dd>\(name)</dd>
-            <dt>Client ID</dt><dd><code>\(escape(clientID))</code></dd>
+            <dt>Client ID</dt><dd><code>\(HTMLEscaping.escape(clientID))</code></dd>
 
             """
         switch clientKind {
         case "dcr":
             body += "<dt>Registration</dt><dd>The app registered itself with this server.</dd>\n"
         case "cimd":
-            let publisher = URIParts(clientID)?.host.map(escape) ?? escape(clientID)
+            let publisher = URIParts(clientID)?.host.map(HTMLEscaping.escape) ?? HTMLEscaping.escape(clientID)
             body += "<dt>Registration</dt><dd>The app publishes its details at <strong>\(publisher)</strong>.</dd>\n"
         default:
             break
@@ -95,9 +96,9 @@ public enum OAuthPages {
             </section>
             <p>If you approve, you will continue to \(provider) to sign in and choose the API key \(name) will use. \
             The key stays on this server; the app gets its own access token, not your key.</p>
-            <form method="post" action="\(escape(formAction))">
-            <input type="hidden" name="request_id" value="\(escape(requestID))">
-            <input type="hidden" name="csrf_token" value="\(escape(csrf))">
+            <form method="post" action="\(HTMLEscaping.escape(formAction))">
+            <input type="hidden" name="request_id" value="\(HTMLEscaping.escape(requestID))">
+            <input type="hidden" name="csrf_token" value="\(HTMLEscaping.escape(csrf))">
             <div class="buttons">
             <button type="submit" name="decision" value="approve" class="primary">Approve and continue to \(provider)</button>
             <button type="submit" name="decision" value="deny" class="secondary">Deny</button>
@@ -112,29 +113,12 @@ public enum OAuthPages {
     /// expired sign-in…). It explains and stops; it never redirects.
     public static func error(title: String, message: String) -> String {
         let body = """
-            <h1>\(escape(title))</h1>
-            <p>\(escape(message))</p>
+            <h1>\(HTMLEscaping.escape(title))</h1>
+            <p>\(HTMLEscaping.escape(message))</p>
             <p class="small">You can close this window and start again from the app you were connecting.</p>
 
             """
         return page(title: title, body: body)
-    }
-
-    /// `text` with `&`, `<`, `>`, `"` and `'` replaced by character references.
-    public static func escape(_ text: String) -> String {
-        var result = ""
-        result.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "\"": result += "&quot;"
-            case "'": result += "&#39;"
-            default: result.append(character)
-            }
-        }
-        return result
     }
 
     private static func page(title: String, body: String) -> String {
@@ -146,7 +130,7 @@ public enum OAuthPages {
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <meta name="referrer" content="no-referrer">
         <meta name="robots" content="noindex, nofollow">
-        <title>\(escape(title))</title>
+        <title>\(HTMLEscaping.escape(title))</title>
         <style>\(style)</style>
         </head>
         <body>

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import WebEncoding
 
 /// Random identifiers and secrets, and PKCE.
 ///
@@ -58,13 +59,5 @@ enum Secrets {
             difference |= (index < a.count ? a[index] : 0) ^ (index < b.count ? b[index] : 0)
         }
         return difference == 0
-    }
-}
-
-extension Data {
-    /// Unpadded base64url (RFC 4648 §5).
-    func base64URLEncoded() -> String {
-        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
     }
 }

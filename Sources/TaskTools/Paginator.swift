@@ -1,4 +1,5 @@
 import Foundation
+import WebEncoding
 
 /// Splits rendered Markdown into pages that fit a token budget, with opaque cursors.
 ///
@@ -76,20 +77,13 @@ public struct Paginator: Sendable {
     /// `base64url("v1:<offset>:<fingerprint>")`.
     static func encode(offset: Int, fingerprint: UInt64) -> String {
         let payload = "v1:\(offset):\(String(fingerprint, radix: 16))"
-        return Data(payload.utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return Data(payload.utf8).base64URLEncoded()
     }
 
     static func decode(_ cursor: String) -> (offset: Int, fingerprint: UInt64)? {
-        guard !cursor.isEmpty, cursor.utf8.count <= 128,
-            cursor.unicodeScalars.allSatisfy({ $0.properties.isASCIIHexDigit || ("g"..."z").contains($0)
-                || ("G"..."Z").contains($0) || $0 == "-" || $0 == "_" })
-        else { return nil }
-        var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        guard let data = Data(base64Encoded: base64), let payload = String(data: data, encoding: .utf8) else {
+        guard !cursor.isEmpty, cursor.utf8.count <= 128, let data = Data(base64URLEncoded: cursor),
+            let payload = String(data: data, encoding: .utf8)
+        else {
             return nil
         }
         let parts = payload.split(separator: ":", omittingEmptySubsequences: false)

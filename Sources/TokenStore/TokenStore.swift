@@ -1,6 +1,7 @@
 public import Crypto
 public import Foundation
 import GRDB
+import WebEncoding
 
 /// The server's persistent state in SQLite: OAuth clients, consents, pending authorizations,
 /// authorization codes, grants (holding the user's sealed Parallel API key), token hashes, and
@@ -48,7 +49,7 @@ public final class TokenStore: Sendable {
     /// `"u_"` + first 24 hex chars of HMAC-SHA256(userIDKey, apiKey).
     public func userID(forAPIKey apiKey: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(apiKey.utf8), using: userIDKey)
-        return "u_" + String(Self.hex(mac).prefix(24))
+        return "u_" + String(mac.hexEncoded.prefix(24))
     }
 
     // MARK: - Helpers shared by the extensions
@@ -66,7 +67,7 @@ public final class TokenStore: Sendable {
     static func randomID(prefix: String) -> String {
         var generator = SystemRandomNumberGenerator()
         let value: UInt64 = generator.next()
-        return prefix + hex(withUnsafeBytes(of: value.bigEndian) { Array($0) })
+        return prefix + withUnsafeBytes(of: value.bigEndian) { $0.hexEncoded }
     }
 
     /// Compares two hashes without an early exit.
@@ -77,16 +78,6 @@ public final class TokenStore: Sendable {
             difference |= left ^ right
         }
         return difference == 0
-    }
-
-    static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
     }
 
     /// Seals `plaintext` for `context` under the current key.

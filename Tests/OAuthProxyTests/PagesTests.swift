@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import OAuthProxy
 import Testing
+import WebEncoding
 
 @Suite struct PagesTests {
     private func consent(
@@ -77,7 +78,7 @@ import Testing
         #expect(!html.contains(hostile))
         #expect(!html.contains("\" onmouseover="))
         #expect(!html.contains("' onfocus="))
-        #expect(html.contains(OAuthPages.escape(hostile)))
+        #expect(html.contains(HTMLEscaping.escape(hostile)))
 
         let error = OAuthPages.error(title: hostile, message: hostile)
         #expect(!error.lowercased().contains("<script"))
@@ -85,8 +86,8 @@ import Testing
     }
 
     @Test func escapeCoversTheFiveCharacters() {
-        #expect(OAuthPages.escape(#"a&b<c>d"e'f"#) == "a&amp;b&lt;c&gt;d&quot;e&#39;f")
-        #expect(OAuthPages.escape("plain – text ✓") == "plain – text ✓")
+        #expect(HTMLEscaping.escape(#"a&b<c>d"e'f"#) == "a&amp;b&lt;c&gt;d&quot;e&#39;f")
+        #expect(HTMLEscaping.escape("plain – text ✓") == "plain – text ✓")
     }
 
     @Test func errorPageExplainsAndNeverRedirects() {

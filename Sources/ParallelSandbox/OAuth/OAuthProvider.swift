@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import JSON
 import NIOCore
+import WebEncoding
 
 /// A client registered at `/getKeys/register`.
 struct OAuthClientRegistration: Sendable {
@@ -248,7 +249,7 @@ struct OAuthProviderRoutes: Sendable {
         if let redirectURI = form["redirect_uri"], redirectURI != code.redirectURI {
             return try Self.oauthError("invalid_grant", "redirect_uri does not match the authorization request", status: .badRequest)
         }
-        let challenge = Data(SHA256.hash(data: Data(verifier.utf8))).base64URLEncoded
+        let challenge = Data(SHA256.hash(data: Data(verifier.utf8))).base64URLEncoded()
         guard Self.constantTimeEqual(challenge, code.codeChallenge) else {
             return try Self.oauthError("invalid_grant", "Invalid code_verifier", status: .badRequest)
         }
@@ -309,7 +310,7 @@ struct OAuthProviderRoutes: Sendable {
         switch failure {
         case .page(let message):
             return htmlResponse(
-                page(title: "Authorization error", body: "<p class=\"error\">\(escape(message))</p>"), status: .badRequest)
+                page(title: "Authorization error", body: "<p class=\"error\">\(HTMLEscaping.escape(message))</p>"), status: .badRequest)
         case .redirect(let uri, let error, let description, let state):
             return redirect(uri, ["error": error, "error_description": description, "state": state])
         }
@@ -324,15 +325,15 @@ struct OAuthProviderRoutes: Sendable {
         ]
         if let state = authorization.state { hidden.append(("state", state)) }
         if let resource = authorization.resource { hidden.append(("resource", resource)) }
-        let fields = hidden.map { "<input type=\"hidden\" name=\"\($0.0)\" value=\"\(escape($0.1))\">" }.joined(separator: "\n")
-        var body = "<p><strong>\(escape(host))</strong> asks for one of your Parallel API keys (scope <code>\(escape(authorization.scope))</code>).</p>\n"
-        if let error { body += "<p class=\"error\">\(escape(error))</p>\n" }
+        let fields = hidden.map { "<input type=\"hidden\" name=\"\($0.0)\" value=\"\(HTMLEscaping.escape($0.1))\">" }.joined(separator: "\n")
+        var body = "<p><strong>\(HTMLEscaping.escape(host))</strong> asks for one of your Parallel API keys (scope <code>\(HTMLEscaping.escape(authorization.scope))</code>).</p>\n"
+        if let error { body += "<p class=\"error\">\(HTMLEscaping.escape(error))</p>\n" }
         body += """
             <form method="post" action="/getKeys/authorize">
             \(fields)
             <label for="api_key">API key</label>
-            <input id="api_key" name="api_key" value="\(escape(SandboxConfiguration.demoAPIKey))" autocomplete="off">
-            <p class="hint">The demo key <code>\(escape(SandboxConfiguration.demoAPIKey))</code> works out of the box.</p>
+            <input id="api_key" name="api_key" value="\(HTMLEscaping.escape(SandboxConfiguration.demoAPIKey))" autocomplete="off">
+            <p class="hint">The demo key <code>\(HTMLEscaping.escape(SandboxConfiguration.demoAPIKey))</code> works out of the box.</p>
             <div class="buttons">
             <button type="submit" name="decision" value="approve">Allow</button>
             <button type="submit" name="decision" value="deny" class="secondary">Deny</button>
@@ -347,7 +348,7 @@ struct OAuthProviderRoutes: Sendable {
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>\(escape(title)) · Parallel sandbox</title>
+        <title>\(HTMLEscaping.escape(title)) · Parallel sandbox</title>
         <style>
         body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}
         .banner{background:#fff3cd;border:1px solid #e0c36b;padding:.6rem .8rem;border-radius:6px;font-size:.9rem}
@@ -360,7 +361,7 @@ struct OAuthProviderRoutes: Sendable {
         .error{color:#a00}.hint{color:#555;font-size:.85rem}
         </style></head><body>
         <p class="banner">Parallel <strong>sandbox</strong>: a local emulator for development. No real account is involved.</p>
-        <h1>\(escape(title))</h1>
+        <h1>\(HTMLEscaping.escape(title))</h1>
         \(body)
         </body></html>
         """
@@ -374,28 +375,5 @@ struct OAuthProviderRoutes: Sendable {
                 .contentSecurityPolicy: "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
             ],
             body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
-    }
-
-    static func escape(_ text: String) -> String {
-        var escaped = ""
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&#39;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
-    }
-}
-
-extension Data {
-    /// Base64url without padding (RFC 7636's encoding of the S256 challenge).
-    var base64URLEncoded: String {
-        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
     }
 }

@@ -1,46 +1,7 @@
-/// HTML escaping and the few URL checks the HTML renderers share.
+import WebEncoding
+
+/// The few URL checks the HTML renderers share (escaping is ``HTMLEscaping``).
 public enum HTMLText {
-    /// Escapes `&`, `<`, `>`, `"` and `'`, so the result is safe in element content and in
-    /// double- or single-quoted attribute values.
-    public static func escape(_ s: String) -> String {
-        guard s.utf8.contains(where: needsEscape) else { return s }
-        var result = ""
-        result.reserveCapacity(s.utf8.count + 16)
-        appendEscaped(s, to: &result)
-        return result
-    }
-
-    /// Appends `s`, escaped as ``escape(_:)`` does, to `output` without an intermediate string.
-    static func appendEscaped(_ s: String, to output: inout String) {
-        appendEscaped(s[...], to: &output)
-    }
-
-    /// Appends `s`, escaped as ``escape(_:)`` does, to `output`.
-    static func appendEscaped(_ s: Substring, to output: inout String) {
-        var start = s.utf8.startIndex
-        var index = start
-        let utf8 = s.utf8
-        while index != utf8.endIndex {
-            let byte = utf8[index]
-            if needsEscape(byte) {
-                // Only ASCII bytes are split on, so both ends are character boundaries.
-                if start != index { output.append(contentsOf: s[start..<index]) }
-                switch byte {
-                case UInt8(ascii: "&"): output += "&amp;"
-                case UInt8(ascii: "<"): output += "&lt;"
-                case UInt8(ascii: ">"): output += "&gt;"
-                case UInt8(ascii: "\""): output += "&quot;"
-                default: output += "&#39;"
-                }
-                index = utf8.index(after: index)
-                start = index
-            } else {
-                index = utf8.index(after: index)
-            }
-        }
-        if start != utf8.endIndex { output.append(contentsOf: s[start..<utf8.endIndex]) }
-    }
-
     /// Whether `url` may become a link: an `http:` or `https:` URL with a host and no
     /// whitespace or control characters.
     static func isSafeLinkURL<S: StringProtocol>(_ url: S) -> Bool {
@@ -64,12 +25,12 @@ public enum HTMLText {
     {
         guard isSafeLinkURL(url) else { return label }
         var html = "<a href=\""
-        appendEscaped(url, to: &html)
+        HTMLEscaping.appendEscaped(url, to: &html)
         html += "\" rel=\"nofollow noopener noreferrer\" target=\"_blank\""
         if let className { html += " class=\"\(className)\"" }
         if let title, !title.isEmpty {
             html += " title=\""
-            appendEscaped(title, to: &html)
+            HTMLEscaping.appendEscaped(title, to: &html)
             html += "\""
         }
         return html + ">" + label + "</a>"
@@ -82,12 +43,5 @@ public enum HTMLText {
         if let at = host.lastIndex(of: "@") { host = host[host.index(after: at)...] }
         if host.lowercased().hasPrefix("www.") { host = host.dropFirst(4) }
         return host.isEmpty ? url : String(host)
-    }
-
-    private static func needsEscape(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "&"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "\""), UInt8(ascii: "'"): true
-        default: false
-        }
     }
 }

@@ -1,3 +1,5 @@
+import WebEncoding
+
 /// Inline Markdown (code spans, emphasis, strikethrough, links, autolinks, bare URLs) → HTML.
 ///
 /// Text is escaped character by character; markup is only ever emitted in balanced pairs, by
@@ -67,7 +69,7 @@ struct InlineRenderer {
             case "!" where index + 1 < end && chars[index + 1] == "[" && !inLink:
                 if let link = link(at: index + 1, end: end) {
                     let alt = String(chars[link.label])
-                    let label = HTMLText.escape(alt.allSatisfy(\.isWhitespace) ? "image" : alt)
+                    let label = HTMLEscaping.escape(alt.allSatisfy(\.isWhitespace) ? "image" : alt)
                     output += HTMLText.isSafeLinkURL(link.url) ? HTMLText.link(link.url, labelHTML: "🖼 " + label) : label
                     index = link.end
                 } else {
@@ -79,7 +81,7 @@ struct InlineRenderer {
                     if HTMLText.isSafeLinkURL(link.url) {
                         var label = ""
                         if link.label.isEmpty {
-                            HTMLText.appendEscaped(link.url, to: &label)
+                            HTMLEscaping.appendEscaped(link.url, to: &label)
                         } else {
                             render(link.label, depth: depth + 1, inLink: true, into: &label)
                         }
@@ -94,7 +96,7 @@ struct InlineRenderer {
                 }
             case "<":
                 if !inLink, let autolink = autolink(at: index, end: end) {
-                    output += HTMLText.link(autolink.url, labelHTML: HTMLText.escape(autolink.url))
+                    output += HTMLText.link(autolink.url, labelHTML: HTMLEscaping.escape(autolink.url))
                     index = autolink.end
                 } else {
                     output += "&lt;"
@@ -102,7 +104,7 @@ struct InlineRenderer {
                 }
             case "h", "H":
                 if !inLink, let bare = bareURL(at: index, start: range.lowerBound, end: end) {
-                    output += HTMLText.link(bare.url, labelHTML: HTMLText.escape(bare.url))
+                    output += HTMLText.link(bare.url, labelHTML: HTMLEscaping.escape(bare.url))
                     index = bare.end
                 } else {
                     output.append(character)

@@ -1,6 +1,7 @@
 public import Foundation
 import JSON
 public import ParallelAPI
+import WebEncoding
 
 /// The self-contained HTML page for a run or a group (`GET /{trun_…|tgrp_…}.html`).
 ///
@@ -67,9 +68,9 @@ public struct ProgressPage: Sendable {
         if let output = completedOutput {
             if output.type == .text {
                 let entry = output.basis.first { $0.field == "output" } ?? output.basis.first { $0.confidence != nil }
-                facts.append(("Confidence", HTMLText.escape(MarkdownText.label(for: entry?.confidence))))
+                facts.append(("Confidence", HTMLEscaping.escape(MarkdownText.label(for: entry?.confidence))))
             } else {
-                facts.append(("Confidence", HTMLText.escape(ResultRenderer.confidenceSummary(output.basis))))
+                facts.append(("Confidence", HTMLEscaping.escape(ResultRenderer.confidenceSummary(output.basis))))
             }
         }
         pageHeader(
@@ -81,9 +82,9 @@ public struct ProgressPage: Sendable {
             html += "<section class=\"card warn\"><h2>Warnings</h2><ul>"
             for warning in warnings {
                 html += "<li><code>"
-                HTMLText.appendEscaped(warning.type.rawValue, to: &html)
+                HTMLEscaping.appendEscaped(warning.type.rawValue, to: &html)
                 html += "</code> "
-                HTMLText.appendEscaped(warning.message, to: &html)
+                HTMLEscaping.appendEscaped(warning.message, to: &html)
                 html += "</li>"
             }
             html += "</ul></section>\n"
@@ -156,19 +157,19 @@ public struct ProgressPage: Sendable {
             return html
         }
         html += "<p class=\"legend\">"
-        HTMLText.appendEscaped(MarkdownText.confidenceLegend, to: &html)
+        HTMLEscaping.appendEscaped(MarkdownText.confidenceLegend, to: &html)
         html += "</p>\n<div class=\"table-wrap\"><table class=\"grid\">\n<thead>\n<tr>"
         html += "<th class=\"idx\" rowspan=\"2\" scope=\"col\">Index</th><th rowspan=\"2\" scope=\"col\">Status</th>"
         if !inputColumns.isEmpty { html += "<th class=\"grp in\" colspan=\"\(inputColumns.count)\">Input</th>" }
         html += "<th class=\"grp out o1\" colspan=\"\(max(outputColumns.count, 1))\">Output</th></tr>\n<tr>"
         for column in inputColumns {
             html += "<th class=\"in\" scope=\"col\">"
-            HTMLText.appendEscaped(column, to: &html)
+            HTMLEscaping.appendEscaped(column, to: &html)
             html += "</th>"
         }
         for (position, column) in (outputColumns.isEmpty ? ["result"] : outputColumns).enumerated() {
             html += position == 0 ? "<th class=\"out o1\" scope=\"col\">" : "<th class=\"out\" scope=\"col\">"
-            HTMLText.appendEscaped(column, to: &html)
+            HTMLEscaping.appendEscaped(column, to: &html)
             html += "</th>"
         }
         html += "</tr>\n</thead>\n<tbody>\n"
@@ -186,9 +187,9 @@ public struct ProgressPage: Sendable {
     public func renderError(status: Int, title: String, detail: String) -> String {
         var html = head(pageTitle: "\(status) \(title)", refresh: false, layout: "error", capacity: 8_192)
         html += "<section class=\"card error-page\"><p class=\"status-code\">\(status)</p><h1>"
-        HTMLText.appendEscaped(title, to: &html)
+        HTMLEscaping.appendEscaped(title, to: &html)
         html += "</h1><p>"
-        HTMLText.appendEscaped(detail, to: &html)
+        HTMLEscaping.appendEscaped(detail, to: &html)
         html += "</p></section>\n</main>\n</body>\n</html>\n"
         return html
     }
@@ -217,11 +218,11 @@ public struct ProgressPage: Sendable {
             html += "<meta http-equiv=\"refresh\" content=\"\(refreshSeconds)\">\n"
         }
         html += "<title>"
-        HTMLText.appendEscaped(pageTitle + " — " + title, to: &html)
+        HTMLEscaping.appendEscaped(pageTitle + " — " + title, to: &html)
         html += "</title>\n<style>\n"
         html += PageStyle.css
         html += "</style>\n</head>\n<body>\n<header class=\"bar\"><span class=\"brand\">"
-        HTMLText.appendEscaped(title, to: &html)
+        HTMLEscaping.appendEscaped(title, to: &html)
         html += "</span></header>\n"
         if sandbox {
             html += "<div class=\"sandbox\" role=\"note\">SANDBOX — synthetic results from the local Parallel emulator</div>\n"
@@ -236,7 +237,7 @@ public struct ProgressPage: Sendable {
     ) {
         html += "<section class=\"page-head\">\n<div class=\"title-row\"><h1>\(kind)</h1>"
         html += "<span class=\"badge \(badgeClass)\">"
-        HTMLText.appendEscaped(status.replacingOccurrences(of: "_", with: " "), to: &html)
+        HTMLEscaping.appendEscaped(status.replacingOccurrences(of: "_", with: " "), to: &html)
         html += "</span>"
         let views = [("Markdown", links.markdown), ("JSON", links.json)].compactMap { label, url in
             url.map { (label, $0) }
@@ -245,13 +246,13 @@ public struct ProgressPage: Sendable {
             html += "<nav class=\"views\" aria-label=\"Other formats\">"
             for (label, url) in views {
                 html += "<a class=\"view\" href=\""
-                HTMLText.appendEscaped(url, to: &html)
+                HTMLEscaping.appendEscaped(url, to: &html)
                 html += "\">\(label)</a>"
             }
             html += "</nav>"
         }
         html += "</div>\n<p class=\"task-id\"><code>"
-        HTMLText.appendEscaped(id, to: &html)
+        HTMLEscaping.appendEscaped(id, to: &html)
         html += "</code></p>\n"
         if !facts.isEmpty {
             html += "<dl class=\"facts\">"
@@ -288,7 +289,7 @@ public struct ProgressPage: Sendable {
             html += "<ol class=\"log\">\n"
             for (offset, message) in recent.enumerated() {
                 html += offset == recent.count - 1 ? "<li class=\"latest\">" : "<li>"
-                HTMLText.appendEscaped(MarkdownText.shorten(message, to: 600).text, to: &html)
+                HTMLEscaping.appendEscaped(MarkdownText.shorten(message, to: 600).text, to: &html)
                 html += "</li>\n"
             }
             html += "</ol>\n"
@@ -298,16 +299,16 @@ public struct ProgressPage: Sendable {
 
     private func errorSection(_ error: ErrorObject?, into html: inout String) {
         html += "<section class=\"card error\"><h2>Error</h2>\n<p class=\"error-message\">"
-        HTMLText.appendEscaped(error.map { $0.message.isEmpty ? "Unknown error." : $0.message } ?? "Unknown error.", to: &html)
+        HTMLEscaping.appendEscaped(error.map { $0.message.isEmpty ? "Unknown error." : $0.message } ?? "Unknown error.", to: &html)
         html += "</p>\n"
         if let error, !error.refID.isEmpty {
             html += "<p class=\"muted\">Reference: <code>"
-            HTMLText.appendEscaped(error.refID, to: &html)
+            HTMLEscaping.appendEscaped(error.refID, to: &html)
             html += "</code></p>\n"
         }
         if let detail = error?.detail {
             html += "<details><summary>Details</summary><pre><code>"
-            HTMLText.appendEscaped(MarkdownText.compactJSON(detail), to: &html)
+            HTMLEscaping.appendEscaped(MarkdownText.compactJSON(detail), to: &html)
             html += "</code></pre></details>\n"
         }
         html += "</section>\n"
@@ -325,16 +326,16 @@ public struct ProgressPage: Sendable {
         for field in MarkdownText.flatten(output.content, preferredOrder: order) {
             let entry = ResultRenderer.entry(for: field.path, in: byField)
             html += "<tr><th scope=\"row\"><code>"
-            HTMLText.appendEscaped(field.path, to: &html)
+            HTMLEscaping.appendEscaped(field.path, to: &html)
             html += "</code></th><td><div class=\"cell wide\">"
             valueHTML(field.value, into: &html)
             if let entry, entry.field == field.path, !entry.reasoning.isEmpty {
                 html += "<details class=\"why\"><summary>Reasoning</summary>"
-                HTMLText.appendEscaped(entry.reasoning, to: &html)
+                HTMLEscaping.appendEscaped(entry.reasoning, to: &html)
                 html += "</details>"
             }
             html += "</div></td><td class=\"nowrap\">"
-            HTMLText.appendEscaped(MarkdownText.label(for: entry?.confidence), to: &html)
+            HTMLEscaping.appendEscaped(MarkdownText.label(for: entry?.confidence), to: &html)
             html += "</td><td class=\"cites\">"
             if let entry, entry.field == field.path {
                 for citation in ResultRenderer.uniqueCitations(entry.citations) {
@@ -357,11 +358,11 @@ public struct ProgressPage: Sendable {
         html += "<ol class=\"sources\">\n"
         for citation in sources {
             let title = MarkdownText.singleLine(citation.title ?? "").trimmingCharacters(in: .whitespaces)
-            let label = HTMLText.escape(title.isEmpty ? citation.url : title)
+            let label = HTMLEscaping.escape(title.isEmpty ? citation.url : title)
             html += "<li>"
             html += HTMLText.link(citation.url, labelHTML: label)
             html += " <span class=\"host\">"
-            HTMLText.appendEscaped(HTMLText.host(of: citation.url), to: &html)
+            HTMLEscaping.appendEscaped(HTMLText.host(of: citation.url), to: &html)
             html += "</span></li>\n"
         }
         html += "</ol></section>\n"
@@ -387,13 +388,13 @@ public struct ProgressPage: Sendable {
         for (name, count) in status.taskRunStatusCounts.sorted(by: { $0.key < $1.key })
         where count > 0 && !known.contains(name) {
             html += "<li><span class=\"dot b-other\"></span><strong>\(count)</strong> "
-            HTMLText.appendEscaped(name, to: &html)
+            HTMLEscaping.appendEscaped(name, to: &html)
             html += "</li>"
         }
         html += "<li class=\"total\">of <strong>\(total)</strong> total</li></ul>\n"
         if let message = status.statusMessage, !message.isEmpty {
             html += "<p class=\"muted\">"
-            HTMLText.appendEscaped(message, to: &html)
+            HTMLEscaping.appendEscaped(message, to: &html)
             html += "</p>\n"
         }
         html += "</section>\n"
@@ -405,7 +406,7 @@ public struct ProgressPage: Sendable {
         let status = row.run.status
         html += "<tr id=\"row-\(row.number)\"\(status == .failed ? " class=\"failed\"" : "")>"
         html += "<td class=\"idx\">\(row.number)</td><td><span class=\"badge \(Self.badgeClass(status))\">"
-        HTMLText.appendEscaped(status.rawValue.replacingOccurrences(of: "_", with: " "), to: &html)
+        HTMLEscaping.appendEscaped(status.rawValue.replacingOccurrences(of: "_", with: " "), to: &html)
         html += "</span></td>"
         for column in inputColumns {
             html += "<td><div class=\"cell\">"
@@ -415,7 +416,7 @@ public struct ProgressPage: Sendable {
         let span = max(outputColumns.count, 1)
         if status == .failed {
             html += "<td class=\"o1 error-cell\" colspan=\"\(span)\"><div class=\"cell wide\">"
-            HTMLText.appendEscaped(row.run.error.map { $0.message.isEmpty ? "Unknown error." : $0.message } ?? "Unknown error.", to: &html)
+            HTMLEscaping.appendEscaped(row.run.error.map { $0.message.isEmpty ? "Unknown error." : $0.message } ?? "Unknown error.", to: &html)
             html += "</div></td></tr>\n"
             return
         }
@@ -433,7 +434,7 @@ public struct ProgressPage: Sendable {
             }
             let entry = ResultRenderer.entry(for: column, in: byField)
             html += open + "<div class=\"cell\"><span class=\"mk\" title=\""
-            html += entry?.confidence.map { HTMLText.escape($0.rawValue) + " confidence" } ?? "confidence not reported"
+            html += entry?.confidence.map { HTMLEscaping.escape($0.rawValue) + " confidence" } ?? "confidence not reported"
             html += "\">\(MarkdownText.marker(for: entry?.confidence))</span> "
             valueHTML(value, into: &html)
             let citations = ResultRenderer.uniqueCitations(entry?.citations ?? []).filter {
@@ -469,14 +470,14 @@ public struct ProgressPage: Sendable {
         let close = isStructured ? "</code>" : ""
         guard text.count > Self.collapseCharacters else {
             html += open
-            HTMLText.appendEscaped(text, to: &html)
+            HTMLEscaping.appendEscaped(text, to: &html)
             html += close
             return
         }
         html += "<details class=\"long\"><summary>"
-        HTMLText.appendEscaped(MarkdownText.shorten(text, to: 80).text, to: &html)
+        HTMLEscaping.appendEscaped(MarkdownText.shorten(text, to: 80).text, to: &html)
         html += "</summary>" + open
-        HTMLText.appendEscaped(text, to: &html)
+        HTMLEscaping.appendEscaped(text, to: &html)
         html += close + "</details>"
     }
 
@@ -500,7 +501,7 @@ public struct ProgressPage: Sendable {
         return words.prefix(1).uppercased() + words.dropFirst()
     }
 
-    private static func codeHTML(_ text: String) -> String { "<code>" + HTMLText.escape(text) + "</code>" }
+    private static func codeHTML(_ text: String) -> String { "<code>" + HTMLEscaping.escape(text) + "</code>" }
 
     /// Whole seconds between two RFC 3339 timestamps, when both parse.
     static func duration(from start: String?, to end: String?) -> Int? {

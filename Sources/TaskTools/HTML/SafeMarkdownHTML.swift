@@ -1,3 +1,5 @@
+import WebEncoding
+
 /// A small Markdown → HTML converter for untrusted text.
 ///
 /// Every character of the input reaches the output HTML-escaped; the only markup emitted is
@@ -100,7 +102,7 @@ public enum SafeMarkdownHTML {
             }
             if !first { output += "\n" }
             first = false
-            HTMLText.appendEscaped(removingIndent(line, upTo: fence.indent), to: &output)
+            HTMLEscaping.appendEscaped(removingIndent(line, upTo: fence.indent), to: &output)
         }
         output += "</code></pre>\n"
         return index

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 public import ParallelAPI
+import WebEncoding
 
 /// Who is asking, and the Parallel API key their requests run with.
 public struct Caller: Sendable, Hashable {

@@ -11,6 +11,7 @@ import ParallelSandbox
 @testable import TaskMCPServer
 import Testing
 import TokenStore
+import WebEncoding
 
 // A headless OAuth client for the route tests: registers, walks our consent page and the
 // sandbox's provider (auto-approving with the demo key), and exchanges codes.
@@ -23,16 +24,9 @@ struct PKCE {
     let verifier: String
     let challenge: String
 
-    init(verifier: String = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64URL) {
+    init(verifier: String = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64URLEncoded()) {
         self.verifier = verifier
-        challenge = Data(SHA256.hash(data: Data(verifier.utf8))).base64URL
-    }
-}
-
-extension Data {
-    var base64URL: String {
-        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        challenge = Data(SHA256.hash(data: Data(verifier.utf8))).base64URLEncoded()
     }
 }
 

@@ -2,14 +2,15 @@ import Foundation
 import Testing
 
 @testable import TaskTools
+import WebEncoding
 
 @Suite struct HTMLTextTests {
     @Test func escapesTheFiveSpecialCharacters() {
-        #expect(HTMLText.escape(#"<a href="x" title='y'>Tom & Jerry</a>"#)
+        #expect(HTMLEscaping.escape(#"<a href="x" title='y'>Tom & Jerry</a>"#)
             == "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;Tom &amp; Jerry&lt;/a&gt;")
-        #expect(HTMLText.escape("plain – text ✓") == "plain – text ✓")
-        #expect(HTMLText.escape("") == "")
-        #expect(HTMLText.escape("é<ü>🟢&") == "é&lt;ü&gt;🟢&amp;")
+        #expect(HTMLEscaping.escape("plain – text ✓") == "plain – text ✓")
+        #expect(HTMLEscaping.escape("") == "")
+        #expect(HTMLEscaping.escape("é<ü>🟢&") == "é&lt;ü&gt;🟢&amp;")
     }
 
     @Test func onlyHTTPURLsAreLinkable() {
