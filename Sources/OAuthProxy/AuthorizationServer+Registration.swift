@@ -68,7 +68,7 @@ extension AuthorizationServer {
         if name.isEmpty { name = URLComponents(string: redirectURIs[0])?.host ?? "Unnamed client" }
 
         let now = Date()
-        let clientID = Secrets.random("tmcp_client_", bytes: 16)
+        let clientID = Secrets.random(Secrets.issuedPrefix + "client_", bytes: 16)
         let secret = method == "none" ? nil : Secrets.random(Secrets.clientSecretPrefix)
         var registered: [String: JSONValue] = [
             "client_id": .string(clientID),

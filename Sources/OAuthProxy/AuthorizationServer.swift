@@ -68,7 +68,8 @@ public struct AuthorizationServer: Sendable {
     public enum BearerResult: Sendable {
         /// One of our access tokens, valid and issued for this resource.
         case principal(Principal)
-        /// Shaped like one of our tokens but unknown, expired, revoked or for another audience.
+        /// Minted here but not a valid access token: unknown, expired, revoked, for another
+        /// audience, or another kind of secret (refresh token, code, client secret).
         case invalid
         /// Not one of ours: the caller may be presenting a Parallel API key directly.
         case notIssuedHere
@@ -76,7 +77,10 @@ public struct AuthorizationServer: Sendable {
 
     /// Looks the token up on every call (no cache), so a revocation takes effect on the next request.
     public func authenticate(bearer token: String) async -> BearerResult {
-        guard token.hasPrefix(Secrets.accessTokenPrefix) || token.hasPrefix(Secrets.refreshTokenPrefix) else { return .notIssuedHere }
+        guard token.hasPrefix(Secrets.issuedPrefix) else { return .notIssuedHere }
+        // A refresh token, code or client secret of ours is never a bearer credential, and never
+        // an API key to forward upstream.
+        guard token.hasPrefix(Secrets.accessTokenPrefix) else { return .invalid }
         do {
             guard let principal = try await store.principal(forAccessToken: token), principal.resource == resource else {
                 return .invalid
@@ -187,11 +191,10 @@ public struct AuthorizationServer: Sendable {
     /// `resource` as sent by a client, checked against ours: RFC 8707 §2 (absolute, no fragment);
     /// scheme and host compared case-insensitively, a trailing slash tolerated.
     func resourceProblem(_ requested: String) -> String? {
-        guard let components = URLComponents(string: requested), let scheme = components.scheme, components.host != nil else {
+        guard let components = URLComponents(string: requested), components.scheme != nil, components.host != nil else {
             return "resource must be an absolute URI"
         }
         guard components.fragment == nil, !requested.contains("#") else { return "resource must not contain a fragment" }
-        _ = scheme
         guard Self.canonical(requested) == Self.canonical(resource) else {
             return "resource names another server; this server's resource is \(resource)"
         }

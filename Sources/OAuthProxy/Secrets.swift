@@ -7,10 +7,12 @@ import WebEncoding
 /// Every secret carries a prefix naming what it is (so a leaked one is recognisable in logs and
 /// secret scanners) followed by 256 bits from the system CSPRNG, base64url-encoded.
 enum Secrets {
-    static let accessTokenPrefix = "tmcp_at_"
-    static let refreshTokenPrefix = "tmcp_rt_"
-    static let codePrefix = "tmcp_ac_"
-    static let clientSecretPrefix = "tmcp_cs_"
+    /// What every value minted here starts with; a Parallel API key never does.
+    static let issuedPrefix = "tmcp_"
+    static let accessTokenPrefix = issuedPrefix + "at_"
+    static let refreshTokenPrefix = issuedPrefix + "rt_"
+    static let codePrefix = issuedPrefix + "ac_"
+    static let clientSecretPrefix = issuedPrefix + "cs_"
 
     /// `prefix` + base64url of `bytes` random bytes.
     static func random(_ prefix: String, bytes: Int = 32) -> String {

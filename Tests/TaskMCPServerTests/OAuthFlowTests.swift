@@ -116,6 +116,7 @@ import TokenStore
 
     @Test(arguments: [
         "tmcp_at_unknownunknownunknownunknownunknown1234", "tmcp_rt_notanaccesstoken", "tmcp_at_", "Bearer", "a b",
+        "tmcp_ac_acodeisnotabearertoken12345", "tmcp_cs_aclientsecretisnotone12345",
     ])
     func unknownOrMalformedTokensGet401InvalidToken2(token: String) async throws {
         try await withOAuth { oauth, _ in
