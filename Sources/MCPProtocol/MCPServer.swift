@@ -42,12 +42,16 @@ public struct MCPServer: Sendable {
         /// Versions served, any order. Legacy ones are offered by `initialize`, modern ones accepted in `_meta`.
         public var supportedVersions: [ProtocolVersion]
         public var cachePolicy: CachePolicy
+        /// Told about every request answered (method, tool, outcome, tool run time), e.g. for
+        /// metrics. Called on the request's task; keep it quick.
+        public var observer: (@Sendable (MCPRequestRecord) -> Void)?
 
         public init(
             serverInfo: Implementation, instructions: String? = nil, capabilities: ServerCapabilities = ServerCapabilities(),
             supportedVersions: [ProtocolVersion] = [.v2026_07_28, .v2025_11_25, .v2025_06_18, .v2025_03_26],
-            cachePolicy: CachePolicy = .noCache
+            cachePolicy: CachePolicy = .noCache, observer: (@Sendable (MCPRequestRecord) -> Void)? = nil
         ) {
+            self.observer = observer
             self.serverInfo = serverInfo
             self.instructions = instructions
             self.capabilities = capabilities
@@ -101,12 +105,14 @@ public struct MCPServer: Sendable {
         do {
             json = try JSONDecoder().decode(JSONValue.self, from: Data(body))
         } catch {
+            configuration.observer?(MCPRequestRecord(method: "invalid", outcome: .error))
             return .finished(errorOutcome(nil, JSONRPCError(code: JSONRPCError.parseError, message: "Parse error"), status: 400))
         }
         let message: JSONRPCMessage
         do {
             message = try JSONRPCMessage(json: json)
         } catch {
+            configuration.observer?(MCPRequestRecord(method: "invalid", outcome: .error))
             return .finished(errorOutcome(error.id, error.error, status: 400))
         }
         switch message {
@@ -116,7 +122,14 @@ public struct MCPServer: Sendable {
             // notifications are ignored as JSON-RPC allows.
             return .finished(.accepted)
         case .request(let request):
-            return route(request, headers: headers, principal: principal)
+            let exchange = route(request, headers: headers, principal: principal)
+            // A pending tool call reports when it has run (see `run`).
+            if let observer = configuration.observer, case .finished(let outcome) = exchange {
+                let tool = request.method == "tools/call" ? request.params?["name"]?.stringValue.flatMap { index[$0] == nil ? nil : $0 } : nil
+                observer(
+                    MCPRequestRecord(method: MCPRequestRecord.label(for: request.method), tool: tool, outcome: outcome.isJSONRPCError ? .error : .ok))
+            }
+            return exchange
         }
     }
 
@@ -333,15 +346,22 @@ public struct MCPServer: Sendable {
             protocolVersion: era.version, requestID: id, progressToken: token, principal: principal,
             clientCapabilities: era.clientCapabilities, report: { update in await gate?.deliver(update) })
         let result: CallToolResult
+        let started = ContinuousClock.now
+        let report = { (outcome: MCPRequestRecord.Outcome) in
+            self.configuration.observer?(
+                MCPRequestRecord(method: "tools/call", tool: handler.tool.name, outcome: outcome, duration: started.duration(to: .now)))
+        }
         do {
             result = try await handler.call(arguments, context: context)
         } catch let error as ToolError {
             result = CallToolResult(content: [.text(error.message)], structuredContent: error.structuredContent, isError: true)
         } catch {
             await gate?.close()
+            report(.error)
             return errorOutcome(id, JSONRPCError(code: JSONRPCError.internalError, message: "Internal error"), status: 200)
         }
         await gate?.close()
+        report(result.isError == true ? .toolError : .ok)
         return resultOutcome(id, result.adapted(to: era.version), era: era)
     }
 

@@ -100,6 +100,7 @@ extension AuthorizationServer {
             return .error(.serverError, "The registration could not be stored; try again.", status: .internalServerError)
         }
         logger.info("Client registered", metadata: ["client": "\(clientID)", "method": "\(method)"])
+        OAuthMetrics.registered()
         return .json(.object(registered), status: .created)
     }
 }

@@ -99,15 +99,18 @@ extension AuthorizationServer {
             case .invalid:
                 return .error(.invalidGrant, "The authorization code is invalid or expired.")
             case .replayed:
+                OAuthMetrics.revoked(reason: "code_replay")
                 logger.notice("Authorization code replayed; its grant was revoked", metadata: ["client": "\(client.id)"])
                 return .error(.invalidGrant, "The authorization code was already used; tokens issued with it are revoked.")
             case .valid(let grant):
                 if let redirectURI = form["redirect_uri"], redirectURI != grant.redirectURI {
                     try await store.revokeGrant(id: grant.grantID)
+                    OAuthMetrics.revoked(reason: "redirect_mismatch")
                     return .error(.invalidGrant, "redirect_uri differs from the one in the authorization request.")
                 }
                 guard Secrets.verifyPKCE(verifier: verifier, challenge: grant.codeChallenge) else {
                     try await store.revokeGrant(id: grant.grantID)
+                    OAuthMetrics.revoked(reason: "pkce_mismatch")
                     return .error(.invalidGrant, "code_verifier does not match the code_challenge.")
                 }
                 return try await issue(grantID: grant.grantID, scope: grant.scope, client: client)
@@ -140,12 +143,14 @@ extension AuthorizationServer {
             case .invalid:
                 return .error(.invalidGrant, "The refresh token is invalid or expired.")
             case .reused:
+                OAuthMetrics.revoked(reason: "refresh_reuse")
                 logger.notice("Superseded refresh token reused; grant revoked", metadata: ["client": "\(client.id)"])
                 return .error(.invalidGrant, "The refresh token was already replaced; the authorization is revoked. Sign in again.")
             case .invalidScope:
                 return .error(.invalidScope, "Requested scope exceeds the grant.")
             case .rotated(let grant):
                 try await store.touchClient(id: client.id)
+                OAuthMetrics.issued(grantType: "refresh_token")
                 return tokenResponse(access: access, refresh: refresh, scope: requestedScope ?? grant.scope)
             }
         } catch {
@@ -164,6 +169,7 @@ extension AuthorizationServer {
             try await store.extendClient(id: client.id, until: Date().addingTimeInterval(configuration.registrationLifetime))
         }
         try await store.touchClient(id: client.id)
+        OAuthMetrics.issued(grantType: "authorization_code")
         return tokenResponse(access: access, refresh: refresh, scope: scope)
     }
 
@@ -192,6 +198,7 @@ extension AuthorizationServer {
         }
         do {
             if try await store.revoke(token: token, clientID: client.id) {
+                OAuthMetrics.revoked(reason: "client")
                 logger.info("Token revoked by its client", metadata: ["client": "\(client.id)"])
             }
         } catch {

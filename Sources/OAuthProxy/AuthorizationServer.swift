@@ -97,6 +97,7 @@ public struct AuthorizationServer: Sendable {
     public func upstreamRejected(grantID: String) async {
         do {
             try await store.revokeGrant(id: grantID)
+            OAuthMetrics.revoked(reason: "upstream_rejected")
             logger.notice("Grant revoked after Parallel rejected its API key", metadata: ["grant": "\(grantID)"])
         } catch {
             logger.error("Could not revoke grant", metadata: ["grant": "\(grantID)", "error": "\(error)"])
@@ -145,6 +146,7 @@ public struct AuthorizationServer: Sendable {
     /// A rate-limit refusal, or `nil` to go on.
     func limit(_ bucket: String, _ clientAddress: String) async -> OAuthResponse? {
         if case .limited(let seconds) = await rateLimiter.check(bucket, key: clientAddress) {
+            OAuthMetrics.rateLimited(endpoint: bucket)
             logger.notice("Rate limited", metadata: ["endpoint": "\(bucket)"])
             return .tooManyRequests(retryAfter: seconds)
         }

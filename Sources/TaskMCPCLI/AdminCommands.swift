@@ -34,8 +34,14 @@ struct DatabaseOption: ParsableArguments {
 enum AdminEnvironment {
     /// The server configuration from the environment, with `--database` over TASK_MCP_DATABASE.
     /// Problems are printed one per line; the process then exits 78 (EX_CONFIG), like `serve`.
-    static func configuration(database: String?) throws -> ServerConfiguration {
-        var environment = ProcessInfo.processInfo.environment
+    static func configuration(database: String?) async throws -> ServerConfiguration {
+        var environment: [String: String]
+        do {
+            environment = try await EnvironmentFile.merged(ProcessInfo.processInfo.environment, path: ".env", required: false)
+        } catch {
+            printError("configuration error: \(error)")
+            throw ExitCode(78)
+        }
         if let database { environment["TASK_MCP_DATABASE"] = database }
         switch ServerConfiguration.fromEnvironment(environment) {
         case .success(let configuration):
@@ -58,7 +64,7 @@ enum AdminEnvironment {
     /// Opens the configured database exactly as the server does (same key derivation, pending
     /// migrations applied). Exits 78 on configuration problems, 1 when the database cannot be opened.
     static func openStore(database: String?, command: String) async throws -> TokenStore {
-        let configuration = try self.configuration(database: database)
+        let configuration = try await self.configuration(database: database)
         let path = configuration.databasePath
         try refuseInMemory(path, command: command)
         guard FileManager.default.fileExists(atPath: path) else {
@@ -367,7 +373,7 @@ extension Admin {
         @OptionGroup var options: DatabaseOption
 
         func run() async throws {
-            let configuration = try AdminEnvironment.configuration(database: options.database)
+            let configuration = try await AdminEnvironment.configuration(database: options.database)
             guard configuration.sealingKeys != nil || configuration.secretKey != nil else {
                 printError(
                     "configuration error: rotate-key needs the server's keys: set TASK_MCP_SEALING_KEYS "

@@ -25,7 +25,7 @@ struct Migrate: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let configuration = try AdminEnvironment.configuration(database: database)
+        let configuration = try await AdminEnvironment.configuration(database: database)
         let path = configuration.databasePath
         try AdminEnvironment.refuseInMemory(path, command: "migrate")
         let applied: [String]

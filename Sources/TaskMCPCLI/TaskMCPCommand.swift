@@ -3,7 +3,12 @@ import Foundation
 import Hummingbird
 import JSON
 import Logging
+import Metrics
 import ParallelAPI
+import ParallelSandbox
+import Prometheus
+import ServiceLifecycle
+import UnixSignals
 import TaskMCPServer
 
 /// `task-mcp`: the service and its operator commands.
@@ -22,36 +27,108 @@ func printError(_ text: String) {
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the service (reads the TASK_MCP_* variables and PARALLEL_API_BASE_URL; see env.example).")
+        abstract: "Run the service.",
+        discussion: """
+            Reads the TASK_MCP_* and PARALLEL_* variables (see env.example), from the environment \
+            and from a .env file in the working directory; the environment wins. Problems are \
+            printed one per line and the command exits with status 78. SIGTERM or SIGINT starts \
+            a graceful shutdown: no new connections, in-flight requests and streams get \
+            TASK_MCP_SHUTDOWN_GRACE seconds to finish, then the database is closed.
+            """)
 
-    @Flag(help: "Start an embedded Parallel sandbox and use it as the upstream (synthetic results, no network).")
+    @Flag(help: "Start an embedded Parallel sandbox and use it as the upstream (synthetic results, no network, no configuration).")
     var sandbox = false
 
     @Option(help: "Port of the embedded sandbox.")
     var sandboxPort = 8787
 
+    @Option(help: ArgumentHelp("Read variables from this file (default: .env if present).", valueName: "path"))
+    var envFile: String?
+
+    func validate() throws {
+        guard (1...65_535).contains(sandboxPort) else { throw ValidationError("--sandbox-port must be a port number (1-65535)") }
+    }
+
     func run() async throws {
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
-        var configuration: ServerConfiguration
-        switch ServerConfiguration.fromEnvironment(ProcessInfo.processInfo.environment) {
+        let environment: [String: String]
+        do {
+            environment = try await EnvironmentFile.merged(
+                ProcessInfo.processInfo.environment, path: envFile ?? ".env", required: envFile != nil)
+        } catch {
+            printError("configuration error: \(error)")
+            throw ExitCode(78)
+        }
+        let configuration: ServerConfiguration
+        switch ServerConfiguration.prepareForServing(environment: environment, sandboxPort: sandbox ? sandboxPort : nil) {
         case .success(let value):
             configuration = value
         case .failure(let errors):
             for problem in errors.problems { printError("configuration error: \(problem)") }
             throw ExitCode(78)
         }
-        if sandbox { configuration.sandboxPort = sandboxPort }
+        bootstrapLogging(format: configuration.logFormat, level: configuration.logLevel)
+        MetricsSystem.bootstrap(PrometheusMetricsFactory())
         let logger = Logger(label: "task-mcp")
-        let host = configuration.host
-        let sandboxPort = configuration.sandboxPort
-        let app = try await buildApplication(configuration: configuration, logger: logger) { port in
-            var banner = "task-mcp listening on http://\(host):\(port)\n"
-            if let sandboxPort {
-                banner += "  SANDBOX MODE: upstream is the local emulator on http://127.0.0.1:\(sandboxPort); results are synthetic.\n"
+        for warning in configuration.warnings { logger.warning("\(warning)") }
+
+        let generatedSecret = environment["TASK_MCP_SECRET_KEY"] == nil
+        let app: any ApplicationProtocol
+        do {
+            app = try await buildApplication(configuration: configuration, logger: logger) { port in
+                FileHandle.standardOutput.write(Data(Self.banner(configuration, port: port, generatedSecret: generatedSecret).utf8))
             }
-            FileHandle.standardOutput.write(Data(banner.utf8))
+        } catch {
+            printError("error: task-mcp could not start: \(error)")
+            throw ExitCode(1)
         }
-        try await app.runService()
+        var group = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = .seconds(configuration.shutdownGracePeriod)
+        group.maximumCancellationDuration = .seconds(5)
+        do {
+            try await ServiceGroup(configuration: group).run()
+        } catch {
+            logger.error("task-mcp stopped with an error", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+        logger.info("task-mcp stopped")
+    }
+
+    /// The host to show for a bind address: loopback for a wildcard, brackets around IPv6.
+    static func linkHost(_ host: String) -> String {
+        if ["0.0.0.0", "::", "[::]"].contains(host) { return "127.0.0.1" }
+        return host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+    }
+
+    /// What start-up prints on standard output: where to connect, and in sandbox mode, loudly, that
+    /// nothing is real.
+    static func banner(_ configuration: ServerConfiguration, port: Int, generatedSecret: Bool) -> String {
+        let bound = "http://\(Self.linkHost(configuration.host)):\(port)"
+        let base = configuration.publicURL ?? bound
+        // The first line's shape is stable (scripts and the conformance suite read the URL from it).
+        var text = "task-mcp listening on \(bound)\n"
+        text += "  task-mcp \(taskMCPVersion); log level \(configuration.logLevel), format \(configuration.logFormat.rawValue)\n"
+        text += "  MCP endpoint:  \(base)/mcp\n  REST API:      \(base)/openapi.json\n  Health:        \(base)/healthz, \(base)/readyz\n"
+        if let address = configuration.metricsAddress {
+            text += "  Metrics:       http://\(address)/metrics\n"
+        } else {
+            text += "  Metrics:       \(base)/metrics\n"
+        }
+        if let sandboxPort = configuration.sandboxPort {
+            let rule = String(repeating: "=", count: 78)
+            text += """
+                \(rule)
+                SANDBOX MODE: the upstream is a local emulator of Parallel's Task API and OAuth
+                provider on http://127.0.0.1:\(sandboxPort). Results are SYNTHETIC, nothing reaches
+                Parallel, and no credits are spent.
+                  Demo API key (Authorization: Bearer):  \(SandboxConfiguration.demoAPIKey)
+                  Sign-in: OAuth clients are sent to the sandbox's consent page.
+                  Database: \(configuration.databasePath == ":memory:" ? "in memory (gone when this process stops)" : configuration.databasePath)
+                  Secret key: \(generatedSecret ? "generated for this process" : "from TASK_MCP_SECRET_KEY")
+                \(rule)
+
+                """
+        }
+        return text
     }
 }
 

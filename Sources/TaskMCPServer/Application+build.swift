@@ -7,6 +7,7 @@ public import Logging
 import MCPProtocol
 import NIOCore
 import OAuthProxy
+public import Prometheus
 import ParallelAPI
 import ParallelSandbox
 import ServiceLifecycle
@@ -16,8 +17,9 @@ public import TokenStore
 /// The request context of task-mcp's routes.
 public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
-    /// The peer's address: the key of per-client rate limits.
-    public let remoteAddress: SocketAddress?
+    /// The client's address: the peer, or the client a trusted reverse proxy names in
+    /// `X-Forwarded-For`. The key of per-client rate limits.
+    public internal(set) var remoteAddress: SocketAddress?
     public init(source: Source) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
@@ -25,18 +27,26 @@ public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
 }
 
 /// The version reported in `serverInfo` and the OpenAPI document.
-public let taskMCPVersion = "0.4.0"
+public let taskMCPVersion = "0.5.0"
 
 /// Builds the task-mcp application: its routes and the services that run beside it.
 ///
 /// The composition root: every module is wired here and nowhere else. Opens the database and
-/// applies pending migrations before the port opens.
+/// applies pending migrations before the port opens; the database is closed after the server
+/// has stopped (graceful shutdown lets in-flight requests finish first).
+///
+/// - Parameters:
+///   - metrics: the registry `/metrics` exposes; the caller bootstraps swift-metrics with a
+///     `PrometheusMetricsFactory` on the same registry so that every module's metrics land in it.
+///   - onServerRunning: called with the bound port once the listener is open.
 public func buildApplication(
     configuration: ServerConfiguration, logger: Logger,
+    metrics: PrometheusCollectorRegistry = PrometheusMetricsFactory.defaultRegistry,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     var upstream = configuration.parallelBaseURL
     var configuration = configuration
+    // The first service is shut down last: the database closes after the server has drained.
     var services: [any Service] = []
     if let sandboxPort = configuration.sandboxPort {
         upstream = "http://127.0.0.1:\(sandboxPort)"
@@ -54,8 +64,23 @@ public func buildApplication(
     let publicURL = PublicURL(configuration.publicURL ?? "http://\(linkHost):\(configuration.port)")
     let keys = try KeyMaterial(configuration: configuration, logger: logger)
     let store = try await openStore(configuration: configuration, keys: keys, logger: logger)
+    services.insert(StoreService(store: store, logger: logger), at: 0)
     services.append(PurgeService(store: store, interval: .seconds(3_600), logger: logger))
-    let router = buildRouter(configuration: configuration, upstream: upstream, publicURL: publicURL, logger: logger, store: store, keys: keys)
+    let metricsEndpoint = MetricsEndpoint(registry: metrics, store: store, token: configuration.metricsToken, logger: logger)
+    if let listener = configuration.metricsListener {
+        let metricsRouter = Router()
+        metricsEndpoint.register(on: metricsRouter)
+        var metricsLogger = logger
+        metricsLogger[metadataKey: "component"] = "metrics"
+        services.append(
+            Application(
+                router: metricsRouter,
+                configuration: ApplicationConfiguration(address: .hostname(listener.host, port: listener.port), serverName: "task-mcp-metrics"),
+                logger: metricsLogger))
+    }
+    let router = buildRouter(
+        configuration: configuration, upstream: upstream, publicURL: publicURL, logger: logger, store: store, keys: keys,
+        metrics: configuration.metricsListener == nil ? metricsEndpoint : nil)
     let settings = configuration
     return Application(
         router: router,
@@ -76,6 +101,15 @@ public func openStore(configuration: ServerConfiguration, logger: Logger) async 
 }
 
 func openStore(configuration: ServerConfiguration, keys: KeyMaterial, logger: Logger) async throws -> TokenStore {
+    let path = configuration.databasePath
+    if path != ":memory:" {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw StartupError("cannot create the database directory \(directory.path): \(error.localizedDescription)")
+        }
+    }
     let store = try TokenStore(path: configuration.databasePath, keyring: keys.keyring, userIDKey: keys.userID)
     let applied = try await store.migrate()
     if !applied.isEmpty {
@@ -86,7 +120,8 @@ func openStore(configuration: ServerConfiguration, keys: KeyMaterial, logger: Lo
 
 /// Every route: health, OAuth, the MCP endpoint, the REST API and its views, the OpenAPI document.
 func buildRouter(
-    configuration: ServerConfiguration, upstream: String, publicURL: PublicURL, logger: Logger, store: TokenStore, keys: KeyMaterial
+    configuration: ServerConfiguration, upstream: String, publicURL: PublicURL, logger: Logger, store: TokenStore, keys: KeyMaterial,
+    metrics: MetricsEndpoint?
 ) -> Router<AppRequestContext> {
     let sandbox = configuration.sandboxPort != nil
     let clientLogger = {
@@ -105,7 +140,8 @@ func buildRouter(
             serverInfo: Implementation(
                 name: "task-mcp", version: taskMCPVersion, title: "Parallel Task MCP",
                 description: "Deep research and batch enrichment on Parallel's Task API"),
-            instructions: TaskToolSet.instructions, capabilities: ServerCapabilities(tools: .init(listChanged: false))),
+            instructions: TaskToolSet.instructions, capabilities: ServerCapabilities(tools: .init(listChanged: false)),
+            observer: ServiceMetrics.record),
         tools: handlers)
     let tools = Dictionary(uniqueKeysWithValues: handlers.map { ($0.tool.name, $0.tool) })
     let oauthLogger = {
@@ -115,10 +151,13 @@ func buildRouter(
     }()
     let authorizationServer = AuthorizationServer(
         configuration: OAuthConfiguration(
-            upstream: .init(baseURL: configuration.oauthProviderURL, clientID: configuration.oauthClientID),
+            upstream: .init(baseURL: configuration.oauthProviderURL, clientID: configuration.oauthClientID, scope: configuration.oauthScope),
             accessTokenLifetime: TimeInterval(configuration.accessTokenLifetime),
             refreshTokenLifetime: TimeInterval(configuration.refreshTokenLifetime),
-            rateLimits: .init(register: (configuration.registrationsPerHour, .seconds(3_600))),
+            rateLimits: .init(
+                register: (configuration.registrationsPerHour, .seconds(3_600)),
+                authorize: (configuration.authorizationsPerMinute, .seconds(60)),
+                token: (configuration.tokenRequestsPerMinute, .seconds(60))),
             allowLoopbackMetadataDocuments: configuration.allowLoopbackClientMetadata),
         store: store, httpClient: HTTPClient.shared, issuer: { publicURL.get() }, logger: oauthLogger)
     let authenticator = Authenticator(
@@ -127,7 +166,13 @@ func buildRouter(
     let origins = OriginPolicy(configured: configuration.allowedOrigins, publicOrigin: { publicURL.origin })
 
     let router = Router(context: AppRequestContext.self)
-    router.get("/healthz") { _, _ in "ok\n" }
+    router.addMiddleware {
+        ForwardedClientMiddleware(trustedProxies: configuration.trustedProxies)
+        RequestLogMiddleware()
+        MetricsMiddleware()
+    }
+    HealthEndpoints(store: store, logger: logger).register(on: router)
+    metrics?.register(on: router)
     router.get("/") { _, _ in
         var text = "task-mcp \(taskMCPVersion): an MCP service for Parallel's Task API (deep research and batch enrichment).\n"
         text += "MCP endpoint: \(publicURL.get())/mcp\nOpenAPI: \(publicURL.get())/openapi.json\n"

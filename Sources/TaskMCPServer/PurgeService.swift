@@ -25,3 +25,21 @@ struct PurgeService: Service {
         }
     }
 }
+
+/// Keeps the database open while the server runs and closes it cleanly on shutdown. Listed first
+/// among the application's services, it is shut down last: after the HTTP server has drained.
+struct StoreService: Service {
+    let store: TokenStore
+    let logger: Logger
+
+    func run() async throws {
+        // Returns on graceful shutdown; throws only when cancelled. Either way, close.
+        try? await gracefulShutdown()
+        do {
+            try store.close()
+            logger.debug("Database closed")
+        } catch {
+            logger.warning("Closing the database failed", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,7 +1,13 @@
+import Crypto
 import Foundation
+public import Logging
 import TokenStore
 
 /// What the task-mcp service needs to start.
+///
+/// Read from environment variables by ``fromEnvironment(_:defaults:)`` (each one is listed in
+/// ``variableNames`` and documented in `env.example`); ``prepareForServing(environment:sandboxPort:)``
+/// adds what `serve` requires on top.
 public struct ServerConfiguration: Sendable, Hashable {
     /// Address to bind.
     public var host: String
@@ -11,8 +17,9 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var parallelBaseURL: String
     /// When set, an embedded Parallel sandbox is started on this port and used as the upstream.
     public var sandboxPort: Int?
-    /// The URL clients and browsers reach this server at (no trailing slash), used in progress
-    /// links and `WWW-Authenticate`. `nil`: `http://<host>:<port>` as bound.
+    /// The URL clients and browsers reach this server at (an origin, no path), used as the OAuth
+    /// issuer, the protected resource (`<publicURL>/mcp`) and in progress links. `nil`:
+    /// `http://<host>:<port>` as bound.
     public var publicURL: String?
     /// Browser origins allowed to call `/mcp` and the REST API (DNS-rebinding protection). The
     /// server's own origin and loopback origins are always allowed; `*` allows any.
@@ -26,7 +33,7 @@ public struct ServerConfiguration: Sendable, Hashable {
     /// stored grants last until restart.
     public var secretKey: String?
     /// The SQLite database (OAuth clients, grants, token hashes, sealed keys, the task registry).
-    /// `:memory:` keeps everything in process memory.
+    /// `:memory:` keeps everything in process memory. A missing parent directory is created.
     public var databasePath: String
     /// AES-GCM keys sealing API keys at rest, `id:base64[,id:base64…]`, current first. `nil`: one
     /// key derived from ``secretKey``.
@@ -35,31 +42,45 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var oauthProviderURL: String
     /// Our client id at Parallel's provider; `nil`: the public URL's host name.
     public var oauthClientID: String?
+    /// The scope requested from Parallel's provider.
+    public var oauthScope: String
     /// Lifetime of the access tokens this server issues, in seconds.
     public var accessTokenLifetime: Int
     /// Lifetime of refresh tokens, in seconds.
     public var refreshTokenLifetime: Int
     /// Dynamic client registrations accepted per client address per hour.
     public var registrationsPerHour: Int
+    /// `/authorize` requests accepted per client address per minute.
+    public var authorizationsPerMinute: Int
+    /// `/token` and `/revoke` requests accepted per client address per minute.
+    public var tokenRequestsPerMinute: Int
     /// DEVELOPMENT ONLY: accept `http://localhost:<port>/…` Client ID Metadata Document URLs.
     public var allowLoopbackClientMetadata: Bool
+    /// Peer addresses (reverse proxies) whose `X-Forwarded-For` names the real client, for rate
+    /// limits and logs. Empty: the peer address is the client.
+    public var trustedProxies: [String]
+    /// The lowest level logged.
+    public var logLevel: Logger.Level
+    /// How log lines are written.
+    public var logFormat: LogFormat
+    /// When set, `/metrics` requires `Authorization: Bearer <token>`.
+    public var metricsToken: String?
+    /// When set (`host:port`), `/metrics` is served on this separate listener only (e.g. a
+    /// loopback or cluster-internal address), not on the public port.
+    public var metricsAddress: String?
+    /// Longest a graceful shutdown waits for in-flight requests and streams, in seconds.
+    public var shutdownGracePeriod: Int
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, parallelBaseURL: String = "https://api.parallel.ai",
         sandboxPort: Int? = nil, publicURL: String? = nil, allowedOrigins: [String] = [], maxBodyBytes: Int = 8 * 1024 * 1024,
-        pageTokenBudget: Int = 20_000, secretKey: String? = nil, databasePath: String = "task-mcp.sqlite",
+        pageTokenBudget: Int = 20_000, secretKey: String? = nil, databasePath: String = ServerConfiguration.defaultDatabasePath,
         sealingKeys: String? = nil, oauthProviderURL: String = "https://platform.parallel.ai/getKeys", oauthClientID: String? = nil,
-        accessTokenLifetime: Int = 3_600, refreshTokenLifetime: Int = 30 * 86_400, registrationsPerHour: Int = 20,
-        allowLoopbackClientMetadata: Bool = false
+        oauthScope: String = "key:read", accessTokenLifetime: Int = 3_600, refreshTokenLifetime: Int = 30 * 86_400,
+        registrationsPerHour: Int = 20, authorizationsPerMinute: Int = 120, tokenRequestsPerMinute: Int = 300,
+        allowLoopbackClientMetadata: Bool = false, trustedProxies: [String] = [], logLevel: Logger.Level = .info,
+        logFormat: LogFormat = .text, metricsToken: String? = nil, metricsAddress: String? = nil, shutdownGracePeriod: Int = 30
     ) {
-        self.databasePath = databasePath
-        self.sealingKeys = sealingKeys
-        self.oauthProviderURL = oauthProviderURL
-        self.oauthClientID = oauthClientID
-        self.accessTokenLifetime = accessTokenLifetime
-        self.refreshTokenLifetime = refreshTokenLifetime
-        self.registrationsPerHour = registrationsPerHour
-        self.allowLoopbackClientMetadata = allowLoopbackClientMetadata
         self.host = host
         self.port = port
         self.parallelBaseURL = parallelBaseURL
@@ -69,7 +90,27 @@ public struct ServerConfiguration: Sendable, Hashable {
         self.maxBodyBytes = maxBodyBytes
         self.pageTokenBudget = pageTokenBudget
         self.secretKey = secretKey
+        self.databasePath = databasePath
+        self.sealingKeys = sealingKeys
+        self.oauthProviderURL = oauthProviderURL
+        self.oauthClientID = oauthClientID
+        self.oauthScope = oauthScope
+        self.accessTokenLifetime = accessTokenLifetime
+        self.refreshTokenLifetime = refreshTokenLifetime
+        self.registrationsPerHour = registrationsPerHour
+        self.authorizationsPerMinute = authorizationsPerMinute
+        self.tokenRequestsPerMinute = tokenRequestsPerMinute
+        self.allowLoopbackClientMetadata = allowLoopbackClientMetadata
+        self.trustedProxies = trustedProxies
+        self.logLevel = logLevel
+        self.logFormat = logFormat
+        self.metricsToken = metricsToken
+        self.metricsAddress = metricsAddress
+        self.shutdownGracePeriod = shutdownGracePeriod
     }
+
+    /// Where the database lives unless `TASK_MCP_DATABASE` says otherwise.
+    public static let defaultDatabasePath = "data/task-mcp.sqlite"
 
     /// The secret key's bytes, when set and valid.
     var secretKeyBytes: [UInt8]? {
@@ -77,104 +118,319 @@ public struct ServerConfiguration: Sendable, Hashable {
         return Array(data)
     }
 
-    /// Reads the `TASK_MCP_*` and `PARALLEL_API_BASE_URL` variables over these defaults.
+    /// The separate metrics listener, when ``metricsAddress`` is set and valid.
+    var metricsListener: (host: String, port: Int)? {
+        metricsAddress.flatMap(Self.hostAndPort)
+    }
+
+    /// Every variable `fromEnvironment` reads; another `TASK_MCP_…` variable is reported as a typo.
+    public static let variableNames: [String] = [
+        "TASK_MCP_HOST", "TASK_MCP_PORT", "TASK_MCP_PUBLIC_URL", "TASK_MCP_SECRET_KEY", "TASK_MCP_DATABASE",
+        "TASK_MCP_SEALING_KEYS", "TASK_MCP_ALLOWED_ORIGINS", "TASK_MCP_TRUSTED_PROXIES", "TASK_MCP_MAX_BODY_BYTES",
+        "TASK_MCP_PAGE_TOKENS", "TASK_MCP_ACCESS_TOKEN_TTL", "TASK_MCP_REFRESH_TOKEN_TTL", "TASK_MCP_REGISTRATIONS_PER_HOUR",
+        "TASK_MCP_AUTHORIZATIONS_PER_MINUTE", "TASK_MCP_TOKEN_REQUESTS_PER_MINUTE", "TASK_MCP_DEV_LOOPBACK_CLIENT_METADATA",
+        "TASK_MCP_LOG_LEVEL", "TASK_MCP_LOG_FORMAT", "TASK_MCP_METRICS_TOKEN", "TASK_MCP_METRICS_ADDRESS",
+        "TASK_MCP_SHUTDOWN_GRACE", "PARALLEL_API_BASE_URL", "PARALLEL_OAUTH_URL", "PARALLEL_OAUTH_CLIENT_ID",
+        "PARALLEL_OAUTH_SCOPE",
+    ]
+
+    /// Reads the documented variables (``variableNames``) over these defaults.
     /// - Returns: the configuration, or one line per problem found.
     public static func fromEnvironment(_ environment: [String: String], defaults: ServerConfiguration = .init())
         -> Result<ServerConfiguration, ConfigurationErrors>
     {
+        var reader = EnvironmentReader(environment: environment)
         var configuration = defaults
-        var problems: [String] = []
-        func value(_ name: String) -> String? {
-            guard let text = environment[name]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
-            return text
+        reader.text("TASK_MCP_HOST") { configuration.host = $0 }
+        reader.integer("TASK_MCP_PORT", 0...65_535, "a port number (0-65535)") { configuration.port = $0 }
+        reader.url("PARALLEL_API_BASE_URL") { configuration.parallelBaseURL = $0 }
+        reader.read("TASK_MCP_PUBLIC_URL") { text in
+            try Self.checkedPublicURL(text).map { configuration.publicURL = $0 }
         }
-        if let host = value("TASK_MCP_HOST") { configuration.host = host }
-        if let text = value("TASK_MCP_PORT") {
-            if let port = Int(text), (0...65_535).contains(port) {
-                configuration.port = port
-            } else {
-                problems.append("TASK_MCP_PORT must be a port number (0-65535), not '\(text)'")
+        reader.read("TASK_MCP_ALLOWED_ORIGINS") { text in
+            configuration.allowedOrigins = try Self.list(text).map(Self.checkedOrigin)
+        }
+        reader.read("TASK_MCP_TRUSTED_PROXIES") { text in
+            configuration.trustedProxies = try Self.list(text).map { entry in
+                guard ForwardedClient.isAddress(entry) else {
+                    throw Problem("an IPv4 or IPv6 address of a reverse proxy, not '\(entry)'")
+                }
+                return entry
             }
         }
-        if let url = value("PARALLEL_API_BASE_URL") {
-            if url.hasPrefix("https://") || url.hasPrefix("http://") {
-                configuration.parallelBaseURL = url
-            } else {
-                problems.append("PARALLEL_API_BASE_URL must start with https:// or http://, not '\(url)'")
+        reader.integer("TASK_MCP_MAX_BODY_BYTES", 1_024...(1 << 30), "a number of bytes from 1024 to 1073741824") {
+            configuration.maxBodyBytes = $0
+        }
+        reader.integer("TASK_MCP_PAGE_TOKENS", 1_000...1_000_000, "a number of tokens from 1000 to 1000000") {
+            configuration.pageTokenBudget = $0
+        }
+        reader.read("TASK_MCP_SECRET_KEY") { text in
+            configuration.secretKey = text
+            guard configuration.secretKeyBytes != nil else {
+                throw Problem("base64 of at least 32 random bytes (try: openssl rand -base64 32)")
             }
         }
-        if var url = value("TASK_MCP_PUBLIC_URL") {
-            while url.hasSuffix("/") { url.removeLast() }
-            if (url.hasPrefix("https://") || url.hasPrefix("http://")), URL(string: url)?.host != nil {
-                configuration.publicURL = url
-            } else {
-                problems.append("TASK_MCP_PUBLIC_URL must be an absolute http(s) URL such as https://mcp.example.com, not '\(url)'")
-            }
-        }
-        if let origins = value("TASK_MCP_ALLOWED_ORIGINS") {
-            configuration.allowedOrigins = origins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                .filter { !$0.isEmpty }
-        }
-        if let text = value("TASK_MCP_MAX_BODY_BYTES") {
-            if let bytes = Int(text), bytes >= 1_024 {
-                configuration.maxBodyBytes = bytes
-            } else {
-                problems.append("TASK_MCP_MAX_BODY_BYTES must be a number of bytes, at least 1024, not '\(text)'")
-            }
-        }
-        if let text = value("TASK_MCP_PAGE_TOKENS") {
-            if let tokens = Int(text), tokens >= 1_000 {
-                configuration.pageTokenBudget = tokens
-            } else {
-                problems.append("TASK_MCP_PAGE_TOKENS must be a number of tokens, at least 1000, not '\(text)'")
-            }
-        }
-        if let key = value("TASK_MCP_SECRET_KEY") {
-            configuration.secretKey = key
-            if configuration.secretKeyBytes == nil {
-                problems.append("TASK_MCP_SECRET_KEY must be base64 of at least 32 random bytes (try: openssl rand -base64 32)")
-            }
-        }
-        if let path = value("TASK_MCP_DATABASE") { configuration.databasePath = path }
-        if let keys = value("TASK_MCP_SEALING_KEYS") {
-            configuration.sealingKeys = keys
+        reader.text("TASK_MCP_DATABASE") { configuration.databasePath = $0 }
+        reader.read("TASK_MCP_SEALING_KEYS") { text in
+            configuration.sealingKeys = text
             do {
-                _ = try SealingKeyring.parse(keys)
+                _ = try SealingKeyring.parse(text)
             } catch {
-                problems.append("TASK_MCP_SEALING_KEYS: \(error) (expected id:base64-of-32-bytes[,id:…]; try: echo k1:$(openssl rand -base64 32))")
+                throw Problem("\(error) (expected id:base64-of-32-bytes[,id:…]; try: echo k1:$(openssl rand -base64 32))")
             }
         }
-        if var url = value("PARALLEL_OAUTH_URL") {
-            while url.hasSuffix("/") { url.removeLast() }
-            if url.hasPrefix("https://") || url.hasPrefix("http://") {
-                configuration.oauthProviderURL = url
-            } else {
-                problems.append("PARALLEL_OAUTH_URL must start with https:// or http://, not '\(url)'")
-            }
+        reader.url("PARALLEL_OAUTH_URL") { configuration.oauthProviderURL = $0 }
+        reader.text("PARALLEL_OAUTH_CLIENT_ID") { configuration.oauthClientID = $0 }
+        reader.text("PARALLEL_OAUTH_SCOPE") { configuration.oauthScope = $0 }
+        reader.integer("TASK_MCP_ACCESS_TOKEN_TTL", 60...86_400, "a number of seconds from 60 to 86400") {
+            configuration.accessTokenLifetime = $0
         }
-        if let id = value("PARALLEL_OAUTH_CLIENT_ID") { configuration.oauthClientID = id }
-        func seconds(_ name: String, _ range: ClosedRange<Int>, _ apply: (Int) -> Void) {
-            guard let text = value(name) else { return }
-            if let number = Int(text), range.contains(number) {
-                apply(number)
-            } else {
-                problems.append("\(name) must be a number of seconds from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
-            }
+        reader.integer("TASK_MCP_REFRESH_TOKEN_TTL", 3_600...(365 * 86_400), "a number of seconds from 3600 to 31536000") {
+            configuration.refreshTokenLifetime = $0
         }
-        seconds("TASK_MCP_ACCESS_TOKEN_TTL", 60...86_400) { configuration.accessTokenLifetime = $0 }
-        seconds("TASK_MCP_REFRESH_TOKEN_TTL", 3_600...(365 * 86_400)) { configuration.refreshTokenLifetime = $0 }
-        if let text = value("TASK_MCP_REGISTRATIONS_PER_HOUR") {
-            if let count = Int(text), count >= 1 {
-                configuration.registrationsPerHour = count
-            } else {
-                problems.append("TASK_MCP_REGISTRATIONS_PER_HOUR must be a positive number, not '\(text)'")
-            }
+        reader.integer("TASK_MCP_REGISTRATIONS_PER_HOUR", 1...1_000_000, "a positive number") { configuration.registrationsPerHour = $0 }
+        reader.integer("TASK_MCP_AUTHORIZATIONS_PER_MINUTE", 1...1_000_000, "a positive number") {
+            configuration.authorizationsPerMinute = $0
         }
-        if let flag = value("TASK_MCP_DEV_LOOPBACK_CLIENT_METADATA") {
-            configuration.allowLoopbackClientMetadata = ["1", "true", "yes"].contains(flag.lowercased())
+        reader.integer("TASK_MCP_TOKEN_REQUESTS_PER_MINUTE", 1...1_000_000, "a positive number") {
+            configuration.tokenRequestsPerMinute = $0
+        }
+        reader.flag("TASK_MCP_DEV_LOOPBACK_CLIENT_METADATA") { configuration.allowLoopbackClientMetadata = $0 }
+        reader.read("TASK_MCP_LOG_LEVEL") { text in
+            guard let level = Logger.Level(rawValue: text.lowercased()) else {
+                throw Problem("one of trace, debug, info, notice, warning, error, critical, not '\(text)'")
+            }
+            configuration.logLevel = level
+        }
+        reader.read("TASK_MCP_LOG_FORMAT") { text in
+            guard let format = LogFormat(rawValue: text.lowercased()) else {
+                throw Problem("one of text, json, logfmt, not '\(text)'")
+            }
+            configuration.logFormat = format
+        }
+        reader.read("TASK_MCP_METRICS_TOKEN") { text in
+            guard text.count >= 16, !text.contains(where: \.isWhitespace) else {
+                throw Problem("at least 16 characters without spaces (try: openssl rand -hex 24)")
+            }
+            configuration.metricsToken = text
+        }
+        reader.read("TASK_MCP_METRICS_ADDRESS") { text in
+            guard Self.hostAndPort(text) != nil else {
+                throw Problem("host:port for a separate metrics listener, such as 127.0.0.1:9464, not '\(text)'")
+            }
+            configuration.metricsAddress = text
+        }
+        reader.integer("TASK_MCP_SHUTDOWN_GRACE", 1...3_600, "a number of seconds from 1 to 3600") {
+            configuration.shutdownGracePeriod = $0
+        }
+        for name in environment.keys.sorted() where name.hasPrefix("TASK_MCP_") && !variableNames.contains(name) {
+            let hint = Self.closestName(to: name).map { " (did you mean \($0)?)" } ?? ""
+            reader.problems.append("\(name) is not a task-mcp setting\(hint); see env.example for the list")
+        }
+        return reader.problems.isEmpty ? .success(configuration) : .failure(ConfigurationErrors(problems: reader.problems))
+    }
+
+    /// The configuration `serve` runs with: the environment read over the defaults, plus what
+    /// serving requires. With a sandbox (`sandboxPort`), a missing secret key is generated for
+    /// this process and the database defaults to `:memory:`; without one, `TASK_MCP_SECRET_KEY`
+    /// is required so that sign-ins and stored keys survive a restart. Binding beyond loopback
+    /// requires `TASK_MCP_PUBLIC_URL` (the OAuth issuer must be the URL clients reach).
+    public static func prepareForServing(environment: [String: String], sandboxPort: Int?)
+        -> Result<ServerConfiguration, ConfigurationErrors>
+    {
+        var defaults = ServerConfiguration()
+        if sandboxPort != nil { defaults.databasePath = ":memory:" }
+        var configuration: ServerConfiguration
+        switch fromEnvironment(environment, defaults: defaults) {
+        case .success(let value): configuration = value
+        case .failure(let errors): return .failure(errors)
+        }
+        var problems: [String] = []
+        configuration.sandboxPort = sandboxPort
+        if let sandboxPort {
+            if sandboxPort == configuration.port, sandboxPort != 0 {
+                problems.append("the sandbox port (\(sandboxPort)) and TASK_MCP_PORT must differ")
+            }
+            if configuration.secretKey == nil {
+                configuration.secretKey = Data(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }).base64EncodedString()
+            }
+        } else if configuration.secretKey == nil {
+            problems.append(
+                "TASK_MCP_SECRET_KEY is not set: it keys user ids, progress links and the sealing of API keys, so it must "
+                    + "stay the same across restarts and replicas (make one: openssl rand -base64 32). "
+                    + "To try task-mcp without one, run `task-mcp serve --sandbox`.")
+        }
+        if configuration.publicURL == nil, !PublicURL.isLoopback(host: configuration.host) {
+            problems.append(
+                "TASK_MCP_PUBLIC_URL is not set but TASK_MCP_HOST is \(configuration.host): set it to the URL clients reach "
+                    + "(e.g. https://mcp.example.com); it is the OAuth issuer and the resource clients sign in for")
+        }
+        if let listener = configuration.metricsListener, listener.port == configuration.port, listener.port != 0 {
+            problems.append("TASK_MCP_METRICS_ADDRESS must use another port than TASK_MCP_PORT (\(configuration.port))")
         }
         return problems.isEmpty ? .success(configuration) : .failure(ConfigurationErrors(problems: problems))
     }
+
+    /// Settings that work but deserve a word at start-up.
+    public var warnings: [String] {
+        var warnings: [String] = []
+        if let publicURL, publicURL.hasPrefix("http://"), let host = URL(string: publicURL)?.host,
+            !PublicURL.isLoopback(host: host)
+        {
+            warnings.append(
+                "TASK_MCP_PUBLIC_URL is plain http on a non-loopback host: OAuth clients (Claude, ChatGPT, VS Code) require "
+                    + "https; terminate TLS in front of task-mcp and set its https URL")
+        }
+        if allowLoopbackClientMetadata {
+            warnings.append("TASK_MCP_DEV_LOOPBACK_CLIENT_METADATA is on: client metadata documents are fetched from loopback (development only)")
+        }
+        if allowedOrigins.contains("*") {
+            warnings.append("TASK_MCP_ALLOWED_ORIGINS is *: any web page may call /mcp with a user's credentials")
+        }
+        return warnings
+    }
+
+    // MARK: Value checks
+
+    /// A public URL reduced to its origin; a path, query, fragment or user info is a problem.
+    static func checkedPublicURL(_ text: String) throws(Problem) -> String? {
+        var url = text
+        while url.hasSuffix("/") { url.removeLast() }
+        guard url.hasPrefix("https://") || url.hasPrefix("http://"), let components = URLComponents(string: url),
+            let host = components.host, !host.isEmpty
+        else {
+            throw Problem("an absolute http(s) URL such as https://mcp.example.com, not '\(text)'")
+        }
+        guard components.user == nil, components.password == nil, components.query == nil, components.fragment == nil else {
+            throw Problem("the server's base URL with no user info, query or fragment, not '\(text)'")
+        }
+        guard components.path.isEmpty else {
+            var origin = components
+            origin.path = ""
+            let base = origin.string ?? "https://\(host)"
+            throw Problem(
+                "the server's base URL without a path: '\(text)' ends in \(components.path), but task-mcp serves its routes "
+                    + "at the root (the MCP endpoint is <base>/mcp); set \(base) and route the whole host to task-mcp")
+        }
+        return url
+    }
+
+    /// An allowed browser origin: `*`, or `scheme://host[:port]` with nothing after it.
+    static func checkedOrigin(_ text: String) throws(Problem) -> String {
+        if text == "*" { return text }
+        guard let components = URLComponents(string: text), let scheme = components.scheme, ["http", "https"].contains(scheme),
+            components.host?.isEmpty == false, components.path.isEmpty || components.path == "/", components.query == nil
+        else {
+            throw Problem("origins such as https://app.example.com (scheme, host, optional port; no path), or *, not '\(text)'")
+        }
+        return components.path == "/" ? String(text.dropLast()) : text
+    }
+
+    static func list(_ text: String) -> [String] {
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// `host:port` or `[v6]:port`.
+    static func hostAndPort(_ text: String) -> (host: String, port: Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port)
+        else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty, !host.contains(where: \.isWhitespace) else { return nil }
+        return (host, port)
+    }
+
+    /// The documented name nearest to a misspelt one (edit distance at most 3).
+    static func closestName(to name: String) -> String? {
+        let scored = variableNames.map { ($0, editDistance(Array(name), Array($0))) }
+        guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= 3 else { return nil }
+        return best.0
+    }
+
+    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+        var previous = Array(0...b.count)
+        for (i, x) in a.enumerated() {
+            var current = [i + 1] + Array(repeating: 0, count: b.count)
+            for (j, y) in b.enumerated() {
+                current[j + 1] = min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+
+    /// What a value should have been; the reader prefixes the variable's name.
+    struct Problem: Error {
+        let expected: String
+        init(_ expected: String) { self.expected = expected }
+    }
+}
+
+/// Reads named variables, collecting one problem line per bad value.
+private struct EnvironmentReader {
+    let environment: [String: String]
+    var problems: [String] = []
+
+    /// The trimmed value, or nil when unset or blank.
+    func value(_ name: String) -> String? {
+        guard let text = environment[name]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+        return text
+    }
+
+    mutating func read(_ name: String, _ apply: (String) throws -> Void) {
+        guard let text = value(name) else { return }
+        do {
+            try apply(text)
+        } catch let problem as ServerConfiguration.Problem {
+            problems.append("\(name) must be \(problem.expected)")
+        } catch {
+            problems.append("\(name): \(error)")
+        }
+    }
+
+    mutating func text(_ name: String, _ apply: (String) -> Void) {
+        read(name) { apply($0) }
+    }
+
+    mutating func integer(_ name: String, _ range: ClosedRange<Int>, _ expected: String, _ apply: (Int) -> Void) {
+        read(name) { text in
+            guard let number = Int(text), range.contains(number) else {
+                throw ServerConfiguration.Problem("\(expected), not '\(text)'")
+            }
+            apply(number)
+        }
+    }
+
+    mutating func url(_ name: String, _ apply: (String) -> Void) {
+        read(name) { text in
+            var url = text
+            while url.hasSuffix("/") { url.removeLast() }
+            guard url.hasPrefix("https://") || url.hasPrefix("http://"), URL(string: url)?.host != nil else {
+                throw ServerConfiguration.Problem("an absolute URL starting with https:// or http://, not '\(text)'")
+            }
+            apply(url)
+        }
+    }
+
+    mutating func flag(_ name: String, _ apply: (Bool) -> Void) {
+        read(name) { text in
+            switch text.lowercased() {
+            case "1", "true", "yes", "on": apply(true)
+            case "0", "false", "no", "off": apply(false)
+            default: throw ServerConfiguration.Problem("true or false, not '\(text)'")
+            }
+        }
+    }
+}
+
+/// How log lines are written.
+public enum LogFormat: String, Sendable, Hashable, CaseIterable {
+    /// swift-log's human-readable lines.
+    case text
+    /// One JSON object per line.
+    case json
+    /// `key=value` pairs per line.
+    case logfmt
 }
 
 /// Configuration problems, one line each.

@@ -400,6 +400,7 @@ public struct ParallelClient: Sendable {
             attempt += 1
             var failure: ParallelAPIError
             let remaining = clock.now.duration(to: end)
+            let started = clock.now
             do throws(ParallelAPIError) {
                 let response: HTTPClientResponse
                 do {
@@ -409,9 +410,11 @@ public struct ParallelClient: Sendable {
                 } catch is CancellationError {
                     throw ParallelAPIError(kind: .transport, message: "\(method) \(path): cancelled", attempts: attempt)
                 } catch {
+                    UpstreamMetrics.attempt(method: "\(method)", path: path, status: "transport", duration: started.duration(to: clock.now))
                     throw Self.transportError(error)
                 }
                 let status = Int(response.status.code)
+                UpstreamMetrics.attempt(method: "\(method)", path: path, status: String(status), duration: started.duration(to: clock.now))
                 logger.debug(
                     "parallel request",
                     metadata: ["parallel.method": "\(method)", "parallel.path": "\(path)", "parallel.status": "\(status)",
@@ -427,6 +430,7 @@ public struct ParallelClient: Sendable {
             guard retryable, attempt < policy.maxAttempts, !Task.isCancelled else { throw failure }
             let delay = failure.retryAfter ?? policy.backoff(beforeRetry: attempt, using: &generator)
             guard clock.now + delay < end else { throw failure }
+            UpstreamMetrics.retry(method: "\(method)", path: path)
             logger.debug(
                 "retrying parallel request",
                 metadata: ["parallel.path": "\(path)", "parallel.error": "\(failure.kind)", "parallel.delay": "\(delay)"])

@@ -18,6 +18,13 @@ final class PublicURL: Sendable {
         return host
     }
 
+    /// Whether a host name or address is this machine's loopback (`localhost`, 127.0.0.0/8, `::1`).
+    static func isLoopback(host: String) -> Bool {
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        let lowered = bare.lowercased()
+        return lowered == "localhost" || lowered.hasSuffix(".localhost") || lowered == "::1" || lowered.hasPrefix("127.")
+    }
+
     func get() -> String { value.withLock { $0 } }
 
     func set(_ url: String) { value.withLock { $0 = url } }

@@ -1,0 +1,29 @@
+import Configuration
+import Foundation
+import SystemPackage
+
+/// Reads task-mcp's variables from an optional `.env` file (parsed by swift-configuration's
+/// `EnvironmentVariablesProvider`): `NAME=value` lines, `#` comments. The process environment
+/// wins over the file, so a value exported or set by a container runtime is never overridden.
+public enum EnvironmentFile {
+    /// `environment` plus each documented variable (``ServerConfiguration/variableNames``, and
+    /// `PARALLEL_API_KEY`) found in the file at `path` and not already set.
+    ///
+    /// - Parameter required: when false, a missing file is the same as an empty one.
+    /// - Throws: ``StartupError`` when the file is required but missing, or cannot be read.
+    public static func merged(_ environment: [String: String], path: String, required: Bool) async throws -> [String: String] {
+        let provider: EnvironmentVariablesProvider
+        do {
+            provider = try await EnvironmentVariablesProvider(environmentFilePath: FilePath(path), allowMissing: !required)
+        } catch {
+            throw StartupError("cannot read the environment file \(path): \(error)")
+        }
+        var merged = environment
+        for name in ServerConfiguration.variableNames + ["PARALLEL_API_KEY"] where merged[name] == nil {
+            if let value = try provider.environmentValue(forName: name) {
+                merged[name] = value
+            }
+        }
+        return merged
+    }
+}
