@@ -21,11 +21,15 @@ fi
 echo "==> swift test"
 swift test --skip-build
 
-echo "==> conformance (pytest)"
+echo "==> conformance venv"
 venv="${CONFORMANCE_VENV:-.venv-conformance}"
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r conformance/requirements.txt
+echo "==> docker-compose.yml against the compose-spec schema"
+"$venv/bin/check-jsonschema" --builtin-schema vendor.compose-spec docker-compose.yml
+
+echo "==> conformance (pytest)"
 bin="$(swift build --show-bin-path)"
 SANDBOX_BIN="$bin/parallel-sandbox" TASK_MCP_BIN="$bin/task-mcp" "$venv/bin/python" -m pytest -q conformance

@@ -124,10 +124,9 @@ public struct MCPServer: Sendable {
         case .request(let request):
             let exchange = route(request, headers: headers, principal: principal)
             // A pending tool call reports when it has run (see `run`).
-            if let observer = configuration.observer, case .finished(let outcome) = exchange {
-                let tool = request.method == "tools/call" ? request.params?["name"]?.stringValue.flatMap { index[$0] == nil ? nil : $0 } : nil
-                observer(
-                    MCPRequestRecord(method: MCPRequestRecord.label(for: request.method), tool: tool, outcome: outcome.isJSONRPCError ? .error : .ok))
+            // A tool call answered without running (bad arguments) is reported by `callTool`.
+            if let observer = configuration.observer, case .finished(let outcome) = exchange, request.method != "tools/call" {
+                observer(MCPRequestRecord(method: MCPRequestRecord.label(for: request.method), outcome: outcome.isJSONRPCError ? .error : .ok))
             }
             return exchange
         }
@@ -296,6 +295,16 @@ public struct MCPServer: Sendable {
     }
 
     private func callTool(_ request: JSONRPCRequest, era: Era, principal: String?, headers: MCPRequestHeaders) -> MCPExchange {
+        let exchange = prepareToolCall(request, era: era, principal: principal, headers: headers)
+        if let observer = configuration.observer, case .finished(let outcome) = exchange {
+            // Not run: a JSON-RPC error (no such tool, malformed params) or invalid arguments.
+            let tool = request.params?["name"]?.stringValue.flatMap { index[$0] == nil ? nil : $0 }
+            observer(MCPRequestRecord(method: "tools/call", tool: tool, outcome: outcome.isJSONRPCError ? .error : .toolError))
+        }
+        return exchange
+    }
+
+    private func prepareToolCall(_ request: JSONRPCRequest, era: Era, principal: String?, headers: MCPRequestHeaders) -> MCPExchange {
         guard case .string(let name)? = request.params?["name"] else {
             return .finished(
                 errorOutcome(request.id, JSONRPCError(code: JSONRPCError.invalidParams, message: "Invalid params: \"name\" must be a string"), status: 200))

@@ -15,7 +15,7 @@ struct Migrate: AsyncParsableCommand {
             migrator waits for the first).
             """)
 
-    @Option(help: ArgumentHelp("The SQLite database (overrides TASK_MCP_DATABASE; default task-mcp.sqlite).", valueName: "path"))
+    @Option(help: ArgumentHelp("The SQLite database (overrides TASK_MCP_DATABASE; default data/task-mcp.sqlite).", valueName: "path"))
     var database: String?
 
     func validate() throws {
@@ -30,6 +30,8 @@ struct Migrate: AsyncParsableCommand {
         try AdminEnvironment.refuseInMemory(path, command: "migrate")
         let applied: [String]
         do {
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             // Migrations neither seal nor hash anything, so the store's keys are irrelevant here:
             // throwaway ones avoid requiring TASK_MCP_SECRET_KEY just to migrate.
             let store = try TokenStore(

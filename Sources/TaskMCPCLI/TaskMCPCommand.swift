@@ -71,7 +71,7 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "task-mcp")
         for warning in configuration.warnings { logger.warning("\(warning)") }
 
-        let generatedSecret = environment["TASK_MCP_SECRET_KEY"] == nil
+        let generatedSecret = (environment["TASK_MCP_SECRET_KEY"] ?? "").trimmingCharacters(in: .whitespaces).isEmpty
         let app: any ApplicationProtocol
         do {
             app = try await buildApplication(configuration: configuration, logger: logger) { port in
@@ -157,7 +157,8 @@ struct Run: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
+        let environment = (try? await EnvironmentFile.merged(ProcessInfo.processInfo.environment, path: ".env", required: false))
+            ?? ProcessInfo.processInfo.environment
         guard let key = environment["PARALLEL_API_KEY"], !key.isEmpty else {
             printError("error: set PARALLEL_API_KEY to your Parallel API key")
             throw ExitCode(2)

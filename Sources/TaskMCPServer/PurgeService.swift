@@ -33,8 +33,14 @@ struct StoreService: Service {
     let logger: Logger
 
     func run() async throws {
-        // Returns on graceful shutdown; throws only when cancelled. Either way, close.
-        try? await gracefulShutdown()
+        // Returns on graceful shutdown, after the server has drained. When cancelled instead (the
+        // grace period ran out), requests may still hold the database: leave it to the process's
+        // exit (SQLite's WAL keeps it consistent) rather than close it under them.
+        do {
+            try await gracefulShutdown()
+        } catch {
+            return
+        }
         do {
             try store.close()
             logger.debug("Database closed")

@@ -139,6 +139,12 @@ public struct ServerConfiguration: Sendable, Hashable {
     public static func fromEnvironment(_ environment: [String: String], defaults: ServerConfiguration = .init())
         -> Result<ServerConfiguration, ConfigurationErrors>
     {
+        let (configuration, problems) = read(environment, defaults: defaults)
+        return problems.isEmpty ? .success(configuration) : .failure(ConfigurationErrors(problems: problems))
+    }
+
+    /// The configuration with every valid value applied, and one line per invalid one.
+    static func read(_ environment: [String: String], defaults: ServerConfiguration) -> (ServerConfiguration, [String]) {
         var reader = EnvironmentReader(environment: environment)
         var configuration = defaults
         reader.text("TASK_MCP_HOST") { configuration.host = $0 }
@@ -176,7 +182,7 @@ public struct ServerConfiguration: Sendable, Hashable {
             do {
                 _ = try SealingKeyring.parse(text)
             } catch {
-                throw Problem("\(error) (expected id:base64-of-32-bytes[,id:…]; try: echo k1:$(openssl rand -base64 32))")
+                throw Problem("id:base64-of-32-bytes[,id:…] (\(error); make one: echo k1:$(openssl rand -base64 32))")
             }
         }
         reader.url("PARALLEL_OAUTH_URL") { configuration.oauthProviderURL = $0 }
@@ -227,7 +233,7 @@ public struct ServerConfiguration: Sendable, Hashable {
             let hint = Self.closestName(to: name).map { " (did you mean \($0)?)" } ?? ""
             reader.problems.append("\(name) is not a task-mcp setting\(hint); see env.example for the list")
         }
-        return reader.problems.isEmpty ? .success(configuration) : .failure(ConfigurationErrors(problems: reader.problems))
+        return (configuration, reader.problems)
     }
 
     /// The configuration `serve` runs with: the environment read over the defaults, plus what
@@ -240,12 +246,8 @@ public struct ServerConfiguration: Sendable, Hashable {
     {
         var defaults = ServerConfiguration()
         if sandboxPort != nil { defaults.databasePath = ":memory:" }
-        var configuration: ServerConfiguration
-        switch fromEnvironment(environment, defaults: defaults) {
-        case .success(let value): configuration = value
-        case .failure(let errors): return .failure(errors)
-        }
-        var problems: [String] = []
+        // Value problems and serving requirements are reported together, so one attempt shows all.
+        var (configuration, problems) = read(environment, defaults: defaults)
         configuration.sandboxPort = sandboxPort
         if let sandboxPort {
             if sandboxPort == configuration.port, sandboxPort != 0 {

@@ -61,3 +61,17 @@ struct RetryPolicyTests {
         #expect(!String(reflecting: key).contains("secret"))
     }
 }
+
+@Suite("Upstream metric labels")
+struct UpstreamMetricLabelTests {
+    @Test(arguments: [
+        ("POST", "/v1/tasks/runs", "POST /v1/tasks/runs"),
+        ("GET", "/v1/tasks/runs/trun_123abc/result", "GET /v1/tasks/runs/{id}/result"),
+        ("GET", "/v1beta/tasks/runs/trun_9/events", "GET /v1beta/tasks/runs/{id}/events"),
+        ("POST", "/v1beta/tasks/groups/tgrp_1/runs", "POST /v1beta/tasks/groups/{id}/runs"),
+        ("GET", "/v1beta/tasks/groups/tgrp_1/runs/trun_2", "GET /v1beta/tasks/groups/{id}/runs/{id}"),
+    ])
+    func idsBecomePlaceholders(method: String, path: String, expected: String) {
+        #expect(UpstreamMetrics.endpointTemplate(method: method, path: path) == expected)
+    }
+}

@@ -38,7 +38,7 @@ struct ServerTests {
         let store = try await openStore(configuration: configuration, keys: keys, logger: quietLogger)
         let router = buildRouter(
             configuration: configuration, upstream: "http://127.0.0.1:8787", publicURL: PublicURL("http://127.0.0.1:8080"),
-            logger: quietLogger, store: store, keys: keys)
+            logger: quietLogger, store: store, keys: keys, metrics: nil)
         let app = Application(router: router)
         try await app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Logging
+public import Logging
 
 /// Gives every request an id and writes one access-log line when its response head is ready
 /// (for a stream, the duration is the time to its first byte).
@@ -18,15 +18,20 @@ struct RequestLogMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
+        let requestID: String
         if let incoming = request.headers[.xRequestID], Self.isPlainToken(incoming) {
-            context.logger[metadataKey: "hb.request.id"] = .string(incoming)
+            requestID = incoming
+        } else if let assigned = context.logger[metadataKey: "hb.request.id"] {
+            requestID = assigned.description
+        } else {
+            requestID = (0..<16).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.joined()
         }
-        let requestID = context.id
+        context.logger[metadataKey: "hb.request.id"] = .string(requestID)
         let start = ContinuousClock.now
         let path = request.uri.path
         let level: Logger.Level = Self.quietPaths.contains(path) ? .debug : .info
         do {
-            var response = try await next(request, context)
+            var response = try await RequestID.$current.withValue(requestID) { try await next(request, context) }
             response.headers[.xRequestID] = requestID
             Self.log(context.logger, level: level, request, path: path, route: context.endpointPath ?? "-", status: response.status.code, start: start)
             return response
@@ -57,5 +62,17 @@ struct RequestLogMiddleware: RouterMiddleware {
                 (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
                     || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ":") || byte == UInt8(ascii: "-")
             }
+    }
+}
+
+/// The id of the request the current task serves. Every logger made through
+/// ``bootstrapLogging(format:level:)`` adds it to its lines (as `hb.request.id`) through
+/// ``metadataProvider``, so lines logged by any module during a request carry its id.
+public enum RequestID {
+    @TaskLocal public static var current: String?
+
+    public static let metadataProvider = Logger.MetadataProvider {
+        guard let id = current else { return [:] }
+        return ["hb.request.id": .string(id)]
     }
 }

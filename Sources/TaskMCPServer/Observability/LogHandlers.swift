@@ -121,16 +121,17 @@ public struct StructuredLogHandler: LogHandler {
 }
 
 /// Bootstraps swift-log for the service: text (swift-log's `StreamLogHandler`), JSON or logfmt,
-/// at the configured level, on standard error.
+/// at the configured level, on standard error; lines logged while serving a request carry its id.
 public func bootstrapLogging(format: LogFormat, level: Logger.Level) {
-    LoggingSystem.bootstrap { label in
-        switch format {
-        case .text:
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        case .json, .logfmt:
-            return StructuredLogHandler(label: label, format: format, level: level)
-        }
-    }
+    LoggingSystem.bootstrap(
+        { label, provider in
+            switch format {
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label, metadataProvider: provider)
+                handler.logLevel = level
+                return handler
+            case .json, .logfmt:
+                return StructuredLogHandler(label: label, format: format, level: level, metadataProvider: provider)
+            }
+        }, metadataProvider: RequestID.metadataProvider)
 }

@@ -89,8 +89,18 @@ struct MetricsEndpoint: Sendable {
 /// `GET /healthz` (the process answers) and `GET /readyz` (the database answers and its schema
 /// is current), both unauthenticated and uncached.
 struct HealthEndpoints: Sendable {
-    let store: TokenStore
+    /// The bundled migrations not applied yet; throws when the database cannot be read.
+    let pendingMigrations: @Sendable () async throws -> [String]
     let logger: Logger
+
+    init(store: TokenStore, logger: Logger) {
+        self.init(pendingMigrations: { try await store.pendingMigrations() }, logger: logger)
+    }
+
+    init(pendingMigrations: @escaping @Sendable () async throws -> [String], logger: Logger) {
+        self.pendingMigrations = pendingMigrations
+        self.logger = logger
+    }
 
     func register<Context: RequestContext>(on router: Router<Context>) {
         router.get("/healthz") { _, _ in Self.plain(.ok, "ok\n") }
@@ -99,7 +109,7 @@ struct HealthEndpoints: Sendable {
 
     func readiness() async -> Response {
         do {
-            let pending = try await store.pendingMigrations()
+            let pending = try await pendingMigrations()
             guard pending.isEmpty else {
                 return Self.plain(.serviceUnavailable, "not ready: migrations pending: \(pending.joined(separator: ", "))\n")
             }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Crypto
 import Foundation
+import Logging
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -224,15 +225,15 @@ struct OAuthDriver: Sendable {
 
 /// Runs `body` with a router-level client for task-mcp whose OAuth upstream is a live sandbox.
 func withOAuth<Value: Sendable>(
-    configure: @escaping @Sendable (inout ServerConfiguration) -> Void = { _ in },
+    configure: @escaping @Sendable (inout ServerConfiguration) -> Void = { _ in }, logger: Logger = quietLogger,
     _ body: @escaping @Sendable (OAuthDriver, SandboxStore) async throws -> Value
 ) async throws -> Value {
     let sandbox = SandboxConfiguration(timeFactor: 0.002)
     return try await withUpstreamSandbox(sandbox) { baseURL, sandboxStore in
         var configuration = testConfiguration(upstream: baseURL)
         configure(&configuration)
-        let (router, store) = try await taskMCPRouterAndStore(configuration)
-        return try await Application(router: router).test(.router) { client in
+        let (router, store) = try await taskMCPRouterAndStore(configuration, logger: logger)
+        return try await Application(router: router, logger: logger).test(.router) { client in
             try await body(OAuthDriver(client: client, sandboxURL: baseURL, store: store), sandboxStore)
         }
     }

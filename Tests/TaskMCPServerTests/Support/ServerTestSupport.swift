@@ -4,8 +4,10 @@ import Hummingbird
 import HummingbirdTesting
 import JSON
 import Logging
+import Metrics
 import NIOCore
 import ParallelSandbox
+import Prometheus
 @testable import TaskMCPServer
 import Testing
 import TokenStore
@@ -52,13 +54,39 @@ func taskMCPRouter(
 }
 
 /// The router for `configuration` (whose `parallelBaseURL` is the upstream), and its store.
-func taskMCPRouterAndStore(_ configuration: ServerConfiguration) async throws -> (router: Router<AppRequestContext>, store: TokenStore) {
-    let keys = try KeyMaterial(configuration: configuration, logger: quietLogger)
-    let store = try await openStore(configuration: configuration, keys: keys, logger: quietLogger)
+/// `/metrics` exposes the test process's registry (``TestMetrics``) unless the configuration
+/// moves it to a separate listener.
+func taskMCPRouterAndStore(
+    _ configuration: ServerConfiguration, logger: Logger = quietLogger
+) async throws -> (router: Router<AppRequestContext>, store: TokenStore) {
+    let keys = try KeyMaterial(configuration: configuration, logger: logger)
+    let store = try await openStore(configuration: configuration, keys: keys, logger: logger)
+    let metrics =
+        configuration.metricsListener == nil
+        ? MetricsEndpoint(registry: TestMetrics.registry, store: store, token: configuration.metricsToken, logger: logger) : nil
     let router = buildRouter(
         configuration: configuration, upstream: configuration.parallelBaseURL, publicURL: PublicURL(testPublicURL),
-        logger: quietLogger, store: store, keys: keys)
+        logger: logger, store: store, keys: keys, metrics: metrics)
     return (router, store)
+}
+
+/// swift-metrics is bootstrapped once per process, on first use of this registry: every module's
+/// metrics created after that land in it (tests compare before/after values, as other tests in the
+/// same process record too).
+enum TestMetrics {
+    static let registry: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }()
+
+    /// The value of the sample line `name{labels}` (labels as emitted, in order), or 0 if absent.
+    static func value(_ sample: String) -> Double {
+        for line in registry.emitToString().split(separator: "\n") where line.hasPrefix(sample + " ") {
+            return Double(line.dropFirst(sample.count + 1)) ?? 0
+        }
+        return 0
+    }
 }
 
 /// Runs `body` with a router-level test client for task-mcp in front of a live sandbox.
