@@ -7,6 +7,8 @@ import Foundation
 import Hummingbird
 import JSON
 import Logging
+import Metrics
+import Prometheus
 import MCPProtocol
 import NIOCore
 import NIOHTTP1
@@ -122,12 +124,25 @@ report(
 
 // MARK: 4. Over a socket: authenticated tools/list vs. the unauthenticated health check.
 
+// As served: swift-metrics into Prometheus, JSON log lines at info level (formatted, then dropped).
+MetricsSystem.bootstrap(PrometheusMetricsFactory())
+let servedLogger = Logger(label: "bench") { label in
+    StructuredLogHandler(label: label, format: .json, level: .info, metadataProvider: RequestID.metadataProvider, sink: { _ in })
+}
 let portStream = AsyncStream<Int>.makeStream()
 let app = try await buildApplication(
     configuration: ServerConfiguration(host: "127.0.0.1", port: 0, parallelBaseURL: "http://127.0.0.1:9", databasePath: ":memory:"),
-    logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }), onServerRunning: { portStream.continuation.yield($0) })
+    logger: servedLogger, onServerRunning: { portStream.continuation.yield($0) })
+// The same route on a bare Hummingbird router: no forwarded-client, request-log or metrics middleware.
+let barePortStream = AsyncStream<Int>.makeStream()
+let bareRouter = Router()
+bareRouter.get("/healthz") { _, _ in "ok\n" }
+let bareApp = Application(
+    router: bareRouter, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+    onServerRunning: { barePortStream.continuation.yield($0.localAddress?.port ?? 0) },
+    logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() }))
 let services = ServiceGroup(
-    configuration: .init(services: [app], logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })))
+    configuration: .init(services: [app, bareApp], logger: Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })))
 try await withThrowingTaskGroup(of: Void.self) { tasks in
     tasks.addTask { try await services.run() }
     var iterator = portStream.stream.makeAsyncIterator()
@@ -147,7 +162,13 @@ try await withThrowingTaskGroup(of: Void.self) { tasks in
     list.headers.add(name: "Content-Type", value: "application/json")
     list.headers.add(name: "MCP-Protocol-Version", value: "2025-11-25")
     list.body = .bytes(ByteBuffer(bytes: listBody))
+    var bareIterator = barePortStream.stream.makeAsyncIterator()
+    guard let barePort = await bareIterator.next() else { return }
+    var bareHealth = HTTPClientRequest(url: "http://127.0.0.1:\(barePort)/healthz")
+    bareHealth.method = .GET
+    let bare = try await measure(httpIterations) { try await send(bareHealth) }
     let floor = try await measure(httpIterations) { try await send(health) }
+    report("HTTP GET /healthz (our middleware)", floor, baselineName: "bare Hummingbird route", bare)
     report("HTTP POST /mcp tools/list (bearer)", try await measure(httpIterations) { try await send(list) },
         baselineName: "GET /healthz", floor)
     try await client.shutdown()
