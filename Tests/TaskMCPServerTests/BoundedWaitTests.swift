@@ -66,9 +66,19 @@ struct BoundedWaitTests {
     @Test func noWaitAnswersAtOnce() async throws {
         try await withTaskMCP(sandbox: SandboxConfiguration(timeFactor: 1)) { client, _, _ in
             let runID = try await createRun(client)
+            // With a progress token and no wait_seconds: no status checks, so no progress, and the
+            // answer comes sooner than a single poll interval (2 s) would allow.
+            let params: JSONValue = [
+                "name": "getResultMarkdown", "arguments": ["taskRunOrGroupId": .string(runID)], "_meta": ["progressToken": "none"],
+            ]
             let started = ContinuousClock.now
-            _ = try await callTool(client, "getResultMarkdown", ["taskRunOrGroupId": .string(runID)])
-            #expect(started.duration(to: .now) < .seconds(1))
+            let response = try await postMCP(client, "tools/call", id: 5, params: params)
+            let elapsed = started.duration(to: .now)
+            let messages = try response.eventData.map(JSONValue.parse)
+            #expect(messages.count == 1, "\(response.text.prefix(400))")
+            #expect(messages.first?["id"] == 5)
+            #expect(messages.first?["result"]?["content"]?.arrayValue?.first?["text"]?.stringValue?.contains("Not ready yet.") == true)
+            #expect(elapsed < .seconds(2), "answered after \(elapsed)")
         }
     }
 
