@@ -124,6 +124,7 @@ let package = Package(
         .target(
             name: "TaskMCPServer",
             dependencies: [
+                "WebEncoding",
                 "JSON",
                 "MCPProtocol",
                 "ParallelAPI",

@@ -93,16 +93,10 @@ struct Serve: AsyncParsableCommand {
         logger.info("task-mcp stopped")
     }
 
-    /// The host to show for a bind address: loopback for a wildcard, brackets around IPv6.
-    static func linkHost(_ host: String) -> String {
-        if ["0.0.0.0", "::", "[::]"].contains(host) { return "127.0.0.1" }
-        return host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
-    }
-
     /// What start-up prints on standard output: where to connect, and in sandbox mode, loudly, that
     /// nothing is real.
     static func banner(_ configuration: ServerConfiguration, port: Int, generatedSecret: Bool) -> String {
-        let bound = "http://\(Self.linkHost(configuration.host)):\(port)"
+        let bound = configuration.localURL(port: port)
         let base = configuration.publicURL ?? bound
         // The first line's shape is stable (scripts and the conformance suite read the URL from it).
         var text = "task-mcp listening on \(bound)\n"

@@ -57,11 +57,11 @@ public func buildApplication(
             Sandbox.buildApplication(
                 configuration: SandboxConfiguration(), host: "127.0.0.1", port: sandboxPort, logger: sandboxLogger))
     }
-    let linkHost = PublicURL.host(forBinding: configuration.host)
-    if configuration.publicURL == nil, linkHost != configuration.host {
-        logger.notice("Bound to all interfaces without TASK_MCP_PUBLIC_URL: progress links will name \(linkHost); set TASK_MCP_PUBLIC_URL.")
+    if configuration.publicURL == nil, PublicURL.isWildcard(configuration.host) {
+        logger.notice(
+            "Bound to all interfaces without TASK_MCP_PUBLIC_URL: progress links will name \(PublicURL.host(forBinding: configuration.host)); set TASK_MCP_PUBLIC_URL.")
     }
-    let publicURL = PublicURL(configuration.publicURL ?? "http://\(linkHost):\(configuration.port)")
+    let publicURL = PublicURL(configuration.publicURL ?? configuration.localURL(port: configuration.port))
     let keys = try KeyMaterial(configuration: configuration, logger: logger)
     let store = try await openStore(configuration: configuration, keys: keys, logger: logger)
     services.insert(StoreService(store: store, logger: logger), at: 0)
@@ -89,7 +89,7 @@ public func buildApplication(
         services: services,
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? settings.port
-            if settings.publicURL == nil { publicURL.set("http://\(linkHost):\(port)") }
+            if settings.publicURL == nil { publicURL.set(settings.localURL(port: port)) }
             await onServerRunning(port)
         },
         logger: logger)

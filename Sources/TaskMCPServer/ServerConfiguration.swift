@@ -118,6 +118,12 @@ public struct ServerConfiguration: Sendable, Hashable {
         return Array(data)
     }
 
+    /// `http://<host>:<port>` for the bound address, as links and the start banner name it:
+    /// loopback for a wildcard address, brackets around an IPv6 literal.
+    public func localURL(port: Int) -> String {
+        "http://\(PublicURL.host(forBinding: host)):\(port)"
+    }
+
     /// The separate metrics listener, when ``metricsAddress`` is set and valid.
     var metricsListener: (host: String, port: Int)? {
         metricsAddress.flatMap(Self.hostAndPort)

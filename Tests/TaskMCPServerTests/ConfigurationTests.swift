@@ -152,6 +152,12 @@ struct ConfigurationTests {
         #expect(c.oauthClientID == "mcp.example.com" && c.oauthScope == "key:read extra")
     }
 
+    @Test func localURLNamesAReachableHost() {
+        #expect(ServerConfiguration(host: "0.0.0.0").localURL(port: 8080) == "http://127.0.0.1:8080")
+        #expect(ServerConfiguration(host: "::1").localURL(port: 9) == "http://[::1]:9")
+        #expect(ServerConfiguration(host: "127.0.0.1").localURL(port: 80) == "http://127.0.0.1:80")
+    }
+
     @Test func defaultsPutTheDatabaseUnderData() {
         #expect(ServerConfiguration().databasePath == "data/task-mcp.sqlite")
     }

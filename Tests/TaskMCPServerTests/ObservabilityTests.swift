@@ -209,6 +209,15 @@ struct ObservabilityTests {
         #expect(!ForwardedClient.isAddress("proxy.internal"))
     }
 
+    /// A dynamic client registration, optionally sent with `X-Forwarded-For`; returns the status.
+    static func register(_ client: any TestClientProtocol, forwardedFor address: String?) async throws -> HTTPResponse.Status {
+        var fields = HTTPFields()
+        fields[.contentType] = "application/json"
+        if let address { fields[.xForwardedFor] = address }
+        let body = #"{"redirect_uris":["http://127.0.0.1:9/callback"],"client_name":"t","token_endpoint_auth_method":"none"}"#
+        return try await client.execute(uri: "/register", method: .post, headers: fields, body: ByteBuffer(string: body)) { $0.status }
+    }
+
     @Test func forwardedClientsGetTheirOwnRateLimitBehindATrustedProxy() async throws {
         // Live: the peer is 127.0.0.1, trusted; each forwarded client has its own registration budget.
         try await withUpstreamSandbox { baseURL, _ in
@@ -217,16 +226,9 @@ struct ObservabilityTests {
             configuration.registrationsPerHour = 1
             let (router, _) = try await taskMCPRouterAndStore(configuration)
             try await Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.live) { client in
-                func register(as address: String?) async throws -> HTTPResponse.Status {
-                    var fields = HTTPFields()
-                    fields[.contentType] = "application/json"
-                    if let address { fields[.xForwardedFor] = address }
-                    let body = #"{"redirect_uris":["http://127.0.0.1:9/callback"],"client_name":"t","token_endpoint_auth_method":"none"}"#
-                    return try await client.execute(uri: "/register", method: .post, headers: fields, body: ByteBuffer(string: body)) { $0.status }
-                }
                 var statuses: [HTTPResponse.Status] = []
                 for address in ["203.0.113.7", "203.0.113.7", "203.0.113.8", nil, nil] as [String?] {
-                    statuses.append(try await register(as: address))
+                    statuses.append(try await Self.register(client, forwardedFor: address))
                 }
                 // The third client is the proxy itself (no header).
                 #expect(statuses == [.created, .tooManyRequests, .created, .created, .tooManyRequests])
@@ -241,15 +243,8 @@ struct ObservabilityTests {
             configuration.registrationsPerHour = 1
             let (router, _) = try await taskMCPRouterAndStore(configuration)
             try await Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0))).test(.live) { client in
-                func register(as address: String) async throws -> HTTPResponse.Status {
-                    var fields = HTTPFields()
-                    fields[.contentType] = "application/json"
-                    fields[.xForwardedFor] = address
-                    let body = #"{"redirect_uris":["http://127.0.0.1:9/callback"],"client_name":"t","token_endpoint_auth_method":"none"}"#
-                    return try await client.execute(uri: "/register", method: .post, headers: fields, body: ByteBuffer(string: body)) { $0.status }
-                }
-                let first = try await register(as: "203.0.113.1")
-                let second = try await register(as: "203.0.113.2")
+                let first = try await Self.register(client, forwardedFor: "203.0.113.1")
+                let second = try await Self.register(client, forwardedFor: "203.0.113.2")
                 #expect([first, second] == [.created, .tooManyRequests])
             }
         }

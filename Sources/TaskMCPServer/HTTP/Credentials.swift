@@ -71,9 +71,8 @@ struct Authenticator: Sendable {
     func authenticate(_ request: Request, allowAPIKeyHeader: Bool) async -> Authentication {
         var token: Substring?
         if let authorization = request.headers[.authorization] {
-            let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-            guard parts.count == 2, parts[0].lowercased() == "bearer" else { return .invalid }
-            token = parts[1].drop { $0 == " " }
+            guard let bearer = Self.bearerToken(authorization) else { return .invalid }
+            token = bearer
         } else if allowAPIKeyHeader, let key = request.headers[.apiKey] {
             token = Substring(key)
         }
@@ -82,6 +81,14 @@ struct Authenticator: Sendable {
             return .invalid
         }
         return .authenticated(resolved)
+    }
+
+    /// The credential of an `Authorization: Bearer …` value (scheme case-insensitive), or nil
+    /// for another scheme or an empty credential.
+    static func bearerToken(_ authorization: String) -> Substring? {
+        let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return parts[1].drop { $0 == " " }
     }
 
     /// `WWW-Authenticate` for a 401 (RFC 6750 §3, RFC 9728 §5.1).

@@ -13,10 +13,13 @@ final class PublicURL: Sendable {
     /// The host to put in links when only the bind address is known: loopback for a wildcard
     /// address, brackets around an IPv6 literal.
     static func host(forBinding host: String) -> String {
-        if ["0.0.0.0", "::", "[::]"].contains(host) { return "127.0.0.1" }
+        if isWildcard(host) { return "127.0.0.1" }
         if host.contains(":"), !host.hasPrefix("[") { return "[\(host)]" }
         return host
     }
+
+    /// Whether a bind address means every interface.
+    static func isWildcard(_ host: String) -> Bool { ["0.0.0.0", "::", "[::]"].contains(host) }
 
     /// Whether a host name or address is this machine's loopback (`localhost`, 127.0.0.0/8, `::1`).
     static func isLoopback(host: String) -> Bool {

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 public import Logging
+import WebEncoding
 
 /// Gives every request an id and writes one access-log line when its response head is ready
 /// (for a stream, the duration is the time to its first byte).
@@ -24,7 +25,7 @@ struct RequestLogMiddleware: RouterMiddleware {
         } else if let assigned = context.logger[metadataKey: "hb.request.id"] {
             requestID = assigned.description
         } else {
-            requestID = (0..<16).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.joined()
+            requestID = (0..<16).map { _ in UInt8.random(in: .min ... .max) }.hexEncoded
         }
         context.logger[metadataKey: "hb.request.id"] = .string(requestID)
         let start = ContinuousClock.now
@@ -46,8 +47,7 @@ struct RequestLogMiddleware: RouterMiddleware {
         _ logger: Logger, level: Logger.Level, _ request: Request, path: String, route: String, status: Int,
         start: ContinuousClock.Instant
     ) {
-        let elapsed = start.duration(to: .now)
-        let milliseconds = Double(elapsed.components.seconds) * 1_000 + Double(elapsed.components.attoseconds) / 1e15
+        let milliseconds = start.duration(to: .now) / .milliseconds(1)
         logger.log(
             level: level, "request",
             metadata: [

@@ -78,10 +78,10 @@ struct MetricsEndpoint: Sendable {
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    /// Case-insensitive scheme; the token compared through SHA-256 digests (constant time).
+    /// The bearer credential (parsed as `/mcp` parses it) compared through SHA-256 digests, whose
+    /// equality is constant-time.
     static func bearerMatches(_ header: String?, token: String) -> Bool {
-        guard let header, header.count > 7, header.prefix(7).lowercased() == "bearer " else { return false }
-        let presented = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
+        guard let header, let presented = Authenticator.bearerToken(header) else { return false }
         return SHA256.hash(data: Data(presented.utf8)) == SHA256.hash(data: Data(token.utf8))
     }
 }

@@ -352,9 +352,8 @@ struct GetResultMarkdownTool: ToolHandler {
             let id = arguments["taskRunOrGroupId"]?.stringValue ?? ""
             if wait > 0 {
                 await service.waitUntilSettled(id, caller: caller, limit: .seconds(wait)) { summary, waited in
-                    let seconds = Double(waited.components.seconds) + Double(waited.components.attoseconds) / 1e18
                     await context.report(
-                        ProgressUpdate(progress: seconds, total: Double(wait), message: Self.progressMessage(summary)))
+                        ProgressUpdate(progress: waited / .seconds(1), total: Double(wait), message: Self.progressMessage(summary)))
                 }
             }
             let page = try await service.resultMarkdown(
