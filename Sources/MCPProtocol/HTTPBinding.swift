@@ -47,30 +47,47 @@ public enum MCPOutcome: Sendable, Hashable {
 
 /// A decoded request after validation, before any handler runs.
 public enum MCPExchange: Sendable {
-    /// The answer is already known (notifications, errors, and every method but `tools/call`).
+    /// The answer is already known (notifications, errors, and methods answered from memory).
     case finished(MCPOutcome)
-    /// A `tools/call` to run; the edge decides from ``MCPPendingCall/wantsEventStream`` whether to
-    /// answer as SSE (progress notifications, then the response) or as plain JSON.
+    /// A request whose answer needs work (`tools/call`, the `tasks/*` methods); the edge decides
+    /// from ``MCPPendingCall/wantsEventStream`` whether to answer as SSE (notifications, then the
+    /// response) or as plain JSON.
     case pending(MCPPendingCall)
 }
 
-/// A validated `tools/call` waiting to run.
+/// A validated request waiting to run: a `tools/call` or a `tasks/*` method.
 public struct MCPPendingCall: Sendable {
     /// The request id.
     public let id: JSONRPCID
-    /// The tool's name.
-    public let toolName: String
+    /// The JSON-RPC method.
+    public let method: String
+    /// The tool's name, for `tools/call`.
+    public let toolName: String?
     /// The request's protocol version.
     public let protocolVersion: ProtocolVersion
     /// The `_meta.progressToken`, if the client asked for progress.
     public let progressToken: ProgressToken?
-    /// Whether the edge should answer with an SSE stream: the client sent a progress token and its
-    /// `Accept` header admits `text/event-stream`.
+    /// Whether the edge should answer with an SSE stream: the client accepts `text/event-stream`,
+    /// and either sent a progress token or the call may wait a long time (`tasks/result`), so
+    /// that keep-alive comments can hold the connection open.
     public let wantsEventStream: Bool
 
     let work: @Sendable (_ progress: @escaping @Sendable ([UInt8]) async -> Void) async -> MCPOutcome
 
-    /// Runs the tool. `progress` receives each `notifications/progress` message as complete
+    init(
+        id: JSONRPCID, method: String, toolName: String? = nil, protocolVersion: ProtocolVersion, progressToken: ProgressToken?,
+        wantsEventStream: Bool, work: @escaping @Sendable (_ progress: @escaping @Sendable ([UInt8]) async -> Void) async -> MCPOutcome
+    ) {
+        self.id = id
+        self.method = method
+        self.toolName = toolName
+        self.protocolVersion = protocolVersion
+        self.progressToken = progressToken
+        self.wantsEventStream = wantsEventStream
+        self.work = work
+    }
+
+    /// Runs the request. `progress` receives each `notifications/progress` message as complete
     /// JSON-RPC bytes (for an SSE `data:` line); it is never called after `run` returns.
     public func run(progress: @escaping @Sendable ([UInt8]) async -> Void = { _ in }) async -> MCPOutcome {
         await work(progress)

@@ -45,13 +45,20 @@ public struct MCPServer: Sendable {
         /// Told about every request answered (method, tool, outcome, tool run time), e.g. for
         /// metrics. Called on the request's task; keep it quick.
         public var observer: (@Sendable (MCPRequestRecord) -> Void)?
+        /// Keeps tasks. When set, the server advertises tasks (the 2025-11-25 `tasks` capability and
+        /// the 2026-07-28 `io.modelcontextprotocol/tasks` extension) and serves the `tasks/*`
+        /// methods; tools whose `execution.taskSupport` is `optional` or `required` may then run
+        /// as tasks. When nil, `execution` is left out of the tool list and tasks are not offered.
+        public var tasks: (any MCPTaskProvider)?
 
         public init(
             serverInfo: Implementation, instructions: String? = nil, capabilities: ServerCapabilities = ServerCapabilities(),
             supportedVersions: [ProtocolVersion] = [.v2026_07_28, .v2025_11_25, .v2025_06_18, .v2025_03_26],
-            cachePolicy: CachePolicy = .noCache, observer: (@Sendable (MCPRequestRecord) -> Void)? = nil
+            cachePolicy: CachePolicy = .noCache, observer: (@Sendable (MCPRequestRecord) -> Void)? = nil,
+            tasks: (any MCPTaskProvider)? = nil
         ) {
             self.observer = observer
+            self.tasks = tasks
             self.serverInfo = serverInfo
             self.instructions = instructions
             self.capabilities = capabilities
@@ -61,8 +68,8 @@ public struct MCPServer: Sendable {
     }
 
     public let configuration: Configuration
-    private let handlers: [any ToolHandler]
-    private let index: [String: Int]
+    let handlers: [any ToolHandler]
+    let index: [String: Int]
     /// The tool definitions, in registration order; read from the handlers once.
     public let tools: [Tool]
 
@@ -70,7 +77,12 @@ public struct MCPServer: Sendable {
     public init(configuration: Configuration, tools: [any ToolHandler]) {
         self.configuration = configuration
         self.handlers = tools
-        self.tools = tools.map(\.tool)
+        self.tools = tools.map { handler in
+            var definition = handler.tool
+            // Without a task provider no tool can run as a task, so none claims it can.
+            if configuration.tasks == nil { definition.execution = nil }
+            return definition
+        }
         var index: [String: Int] = [:]
         for (position, definition) in self.tools.enumerated() {
             precondition(index[definition.name] == nil, "duplicate tool name \(definition.name)")
@@ -173,6 +185,9 @@ public struct MCPServer: Sendable {
             return .finished(listTools(request, era: era))
         case "tools/call":
             return callTool(request, era: era, principal: principal, headers: headers)
+        case "tasks/get", "tasks/result", "tasks/list", "tasks/cancel":
+            guard let provider = configuration.tasks, version >= .v2025_11_25 else { return .finished(methodNotFound(request, era: era)) }
+            return taskMethod(request, era: era, principal: principal, headers: headers, provider: provider)
         default:
             return .finished(methodNotFound(request, era: era))
         }
@@ -212,6 +227,17 @@ public struct MCPServer: Sendable {
             return .finished(listTools(request, era: era))
         case "tools/call":
             return callTool(request, era: era, principal: principal, headers: headers)
+        case "tasks/get", "tasks/cancel", "tasks/update":
+            // The extension has no `tasks/result` or `tasks/list`.
+            guard let provider = configuration.tasks else { return .finished(methodNotFound(request, era: era)) }
+            guard era.optedIntoTasks else {
+                let error = JSONRPCError(
+                    code: JSONRPCError.missingRequiredClientCapability,
+                    message: "\(request.method) belongs to the \(tasksExtensionID) extension; declare it in this request's client capabilities",
+                    data: ["requiredCapabilities": ["extensions": .object([tasksExtensionID: [:]])]])
+                return .finished(errorOutcome(request.id, error, status: 200))
+            }
+            return taskMethod(request, era: era, principal: principal, headers: headers, provider: provider)
         default:
             // Includes `ping` and `initialize`-era methods, which 2026-07-28 removed.
             return .finished(methodNotFound(request, era: era))
@@ -230,8 +256,12 @@ public struct MCPServer: Sendable {
         guard headerMethod == request.method else {
             return "Header mismatch: Mcp-Method header value '\(headerMethod)' does not match body value '\(request.method)'"
         }
-        if ["tools/call", "resources/read", "prompts/get"].contains(request.method),
-            let bodyName = request.params?["name"]?.stringValue ?? request.params?["uri"]?.stringValue
+        let nameBearing = ["tools/call", "resources/read", "prompts/get"].contains(request.method)
+        let taskBearing = request.method.hasPrefix("tasks/")
+        if nameBearing || taskBearing,
+            let bodyName = taskBearing
+                ? request.params?["taskId"]?.stringValue
+                : request.params?["name"]?.stringValue ?? request.params?["uri"]?.stringValue
         {
             guard let rawName = headers.name else { return "Header mismatch: Mcp-Name header is missing" }
             guard let headerName = Self.decodeSentinel(rawName) else { return "Header mismatch: Mcp-Name header is malformed" }
@@ -273,15 +303,21 @@ public struct MCPServer: Sendable {
             serverInfo.websiteUrl = nil
         }
         if chosen < .v2025_06_18 { serverInfo.title = nil }
+        var capabilities = configuration.capabilities
+        if configuration.tasks != nil, chosen >= .v2025_11_25 {
+            capabilities.tasks = ["list": [:], "cancel": [:], "requests": ["tools": ["call": [:]]]]
+        }
         let result = InitializeResult(
-            protocolVersion: chosen.rawValue, capabilities: configuration.capabilities, serverInfo: serverInfo,
+            protocolVersion: chosen.rawValue, capabilities: capabilities, serverInfo: serverInfo,
             instructions: configuration.instructions)
         return resultOutcome(request.id, result, era: .legacy(chosen))
     }
 
     private func discover(_ request: JSONRPCRequest, era: Era) -> MCPOutcome {
+        var capabilities = configuration.capabilities
+        if configuration.tasks != nil { capabilities.extensions[tasksExtensionID] = [:] }
         let result = DiscoverResult(
-            supportedVersions: supportedNewestFirst.map(\.rawValue), capabilities: configuration.capabilities,
+            supportedVersions: supportedNewestFirst.map(\.rawValue), capabilities: capabilities,
             instructions: configuration.instructions)
         return resultOutcome(request.id, result, era: era, cacheable: true)
     }
@@ -325,6 +361,21 @@ public struct MCPServer: Sendable {
         let id = request.id
         let token = request.params?["_meta"]?[MetaKey.progressToken].flatMap(JSONRPCID.init)
         let problems = ArgumentValidator.problems(in: arguments, schema: tools[position].inputSchema)
+        switch taskMode(request, era: era, tool: tools[position]) {
+        case .rejected(let error):
+            return .finished(errorOutcome(id, error, status: 200))
+        case .task(let requestedTTL) where problems.isEmpty:
+            return createTask(
+                request, era: era, principal: principal, headers: headers,
+                task: MCPTaskRequest(toolName: name, arguments: arguments, requestedTTLMilliseconds: requestedTTL))
+        case .task where !era.isModern:
+            // A 2025-11-25 client expects a CreateTaskResult; bad input is a JSON-RPC error then.
+            let error = JSONRPCError(
+                code: JSONRPCError.invalidParams, message: "Invalid arguments for tool \(name): \(problems.joined(separator: "; "))")
+            return .finished(errorOutcome(id, error, status: 200))
+        case .task, .direct:
+            break
+        }
         if !problems.isEmpty {
             // Input validation failures are tool execution errors (SEP-1303), visible to the model.
             let result = CallToolResult.error("Invalid arguments for tool \(name): \(problems.joined(separator: "; "))")
@@ -333,7 +384,7 @@ public struct MCPServer: Sendable {
         let server = self
         return .pending(
             MCPPendingCall(
-                id: id, toolName: name, protocolVersion: era.version, progressToken: token,
+                id: id, method: "tools/call", toolName: name, protocolVersion: era.version, progressToken: token,
                 wantsEventStream: token != nil && headers.acceptsEventStream,
                 work: { progress in
                     await server.run(
@@ -345,15 +396,7 @@ public struct MCPServer: Sendable {
         _ handler: any ToolHandler, arguments: [String: JSONValue], id: JSONRPCID, token: ProgressToken?, era: Era,
         principal: String?, progress: @escaping @Sendable ([UInt8]) async -> Void
     ) async -> MCPOutcome {
-        let gate = token.map { token in
-            ProgressGate(token: token) { params in
-                let notification = JSONRPCOutgoingNotification(method: "notifications/progress", params: params)
-                if let bytes = try? Self.encode(notification) { await progress(bytes) }
-            }
-        }
-        let context = ToolCallContext(
-            protocolVersion: era.version, requestID: id, progressToken: token, principal: principal,
-            clientCapabilities: era.clientCapabilities, report: { update in await gate?.deliver(update) })
+        let (context, gate) = makeContext(id: id, token: token, era: era, principal: principal, progress: progress)
         let result: CallToolResult
         let started = ContinuousClock.now
         let report = { (outcome: MCPRequestRecord.Outcome) in
@@ -374,7 +417,24 @@ public struct MCPServer: Sendable {
         return resultOutcome(id, result.adapted(to: era.version), era: era)
     }
 
-    private func methodNotFound(_ request: JSONRPCRequest, era: Era) -> MCPOutcome {
+    /// The context handed to tool handlers and the task provider, and the gate its progress
+    /// reports pass through (nil without a progress token); close the gate before answering.
+    func makeContext(
+        id: JSONRPCID, token: ProgressToken?, era: Era, principal: String?, progress: @escaping @Sendable ([UInt8]) async -> Void
+    ) -> (ToolCallContext, ProgressGate?) {
+        let gate = token.map { token in
+            ProgressGate(token: token) { params in
+                let notification = JSONRPCOutgoingNotification(method: "notifications/progress", params: params)
+                if let bytes = try? Self.encode(notification) { await progress(bytes) }
+            }
+        }
+        let context = ToolCallContext(
+            protocolVersion: era.version, requestID: id, progressToken: token, principal: principal,
+            clientCapabilities: era.clientCapabilities, report: { update in await gate?.deliver(update) })
+        return (context, gate)
+    }
+
+    func methodNotFound(_ request: JSONRPCRequest, era: Era) -> MCPOutcome {
         // 2026-07-28 Streamable HTTP requires 404 for an unimplemented method; earlier revisions say nothing.
         errorOutcome(
             request.id, JSONRPCError(code: JSONRPCError.methodNotFound, message: "Method not found: \(request.method)"),
@@ -383,10 +443,12 @@ public struct MCPServer: Sendable {
 
     // MARK: Encoding
 
-    private func resultOutcome<Body: Encodable>(_ id: JSONRPCID, _ body: Body, era: Era, cacheable: Bool = false) -> MCPOutcome {
+    func resultOutcome<Body: Encodable>(
+        _ id: JSONRPCID, _ body: Body, era: Era, cacheable: Bool = false, resultType: String = "complete"
+    ) -> MCPOutcome {
         var fields = ModernResultFields()
         if era.isModern {
-            fields.resultType = "complete"
+            fields.resultType = resultType
             if cacheable {
                 fields.ttlMs = configuration.cachePolicy.ttlMilliseconds
                 fields.cacheScope = configuration.cachePolicy.scope.rawValue
@@ -401,7 +463,7 @@ public struct MCPServer: Sendable {
         }
     }
 
-    private func errorOutcome(_ id: JSONRPCID?, _ error: JSONRPCError, status: Int) -> MCPOutcome {
+    func errorOutcome(_ id: JSONRPCID?, _ error: JSONRPCError, status: Int) -> MCPOutcome {
         let bytes =
             (try? Self.encode(JSONRPCErrorResponse(id: id, error: error)))
             ?? Array(#"{"error":{"code":-32603,"message":"Internal error"},"id":null,"jsonrpc":"2.0"}"#.utf8)
@@ -434,5 +496,10 @@ enum Era: Sendable {
     var clientCapabilities: [String: JSONValue]? {
         if case .modern(_, let capabilities) = self { return capabilities }
         return nil
+    }
+
+    /// Whether this 2026-07-28 request lists the tasks extension in its client capabilities.
+    var optedIntoTasks: Bool {
+        clientCapabilities?["extensions"]?.objectValue?[tasksExtensionID] != nil
     }
 }

@@ -28,7 +28,10 @@ public struct MCPRequestRecord: Sendable, Hashable {
     }
 
     /// The methods reported by name.
-    static let knownMethods: Set<String> = ["initialize", "ping", "server/discover", "tools/list", "tools/call"]
+    static let knownMethods: Set<String> = [
+        "initialize", "ping", "server/discover", "tools/list", "tools/call", "tasks/get", "tasks/result", "tasks/list",
+        "tasks/cancel", "tasks/update",
+    ]
 
     static func label(for method: String) -> String { knownMethods.contains(method) ? method : "other" }
 }

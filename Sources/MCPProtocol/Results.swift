@@ -56,6 +56,13 @@ struct ResultEnvelope<Body: Encodable>: Encodable {
             meta[MetaKey.serverInfo] = serverInfo.jsonValue
             call.meta = meta
             try call.encode(to: encoder)
+        } else if let object = body as? ObjectResult, let serverInfo = fields.serverInfo {
+            // An object result may carry its own `_meta` (task metadata); merge serverInfo into it.
+            var members = object.members
+            var meta = members["_meta"]?.objectValue ?? [:]
+            meta[MetaKey.serverInfo] = serverInfo.jsonValue
+            members["_meta"] = .object(meta)
+            try ObjectResult(members: members).encode(to: encoder)
         } else {
             try body.encode(to: encoder)
             if let serverInfo = fields.serverInfo {

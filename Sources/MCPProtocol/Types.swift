@@ -33,20 +33,26 @@ public struct ServerCapabilities: Sendable, Hashable, Codable {
     public var experimental: [String: JSONValue]
     /// Extensions keyed by identifier (e.g. `io.modelcontextprotocol/tasks`), omitted when empty.
     public var extensions: [String: JSONValue]
+    /// The 2025-11-25 `tasks` capability (`list`, `cancel`, `requests.tools.call`), omitted when nil.
+    public var tasks: JSONValue?
 
-    public init(tools: Tools = Tools(), experimental: [String: JSONValue] = [:], extensions: [String: JSONValue] = [:]) {
+    public init(
+        tools: Tools = Tools(), experimental: [String: JSONValue] = [:], extensions: [String: JSONValue] = [:], tasks: JSONValue? = nil
+    ) {
         self.tools = tools
         self.experimental = experimental
         self.extensions = extensions
+        self.tasks = tasks
     }
 
-    enum CodingKeys: String, CodingKey { case tools, experimental, extensions }
+    enum CodingKeys: String, CodingKey { case tools, experimental, extensions, tasks }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         tools = try container.decodeIfPresent(Tools.self, forKey: .tools) ?? Tools()
         experimental = try container.decodeIfPresent([String: JSONValue].self, forKey: .experimental) ?? [:]
         extensions = try container.decodeIfPresent([String: JSONValue].self, forKey: .extensions) ?? [:]
+        tasks = try container.decodeIfPresent(JSONValue.self, forKey: .tasks)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -54,6 +60,7 @@ public struct ServerCapabilities: Sendable, Hashable, Codable {
         try container.encode(tools, forKey: .tools)
         if !experimental.isEmpty { try container.encode(experimental, forKey: .experimental) }
         if !extensions.isEmpty { try container.encode(extensions, forKey: .extensions) }
+        try container.encodeIfPresent(tasks, forKey: .tasks)
     }
 }
 

@@ -141,7 +141,8 @@ func buildRouter(
                 name: "task-mcp", version: taskMCPVersion, title: "Parallel Task MCP",
                 description: "Deep research and batch enrichment on Parallel's Task API"),
             instructions: TaskToolSet.instructions, capabilities: ServerCapabilities(tools: .init(listChanged: false)),
-            observer: ServiceMetrics.record),
+            observer: ServiceMetrics.record,
+            tasks: TaskToolTasks(service: service, store: SQLiteMCPTaskStore(store: store))),
         tools: handlers)
     let tools = Dictionary(uniqueKeysWithValues: handlers.map { ($0.tool.name, $0.tool) })
     let oauthLogger = {

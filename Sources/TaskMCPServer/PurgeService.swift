@@ -1,8 +1,9 @@
+import Foundation
 import Logging
 import ServiceLifecycle
 import TokenStore
 
-/// Deletes expired sign-ins, codes, tokens, registrations and grants from the store at a fixed
+/// Deletes expired sign-ins, codes, tokens, registrations, grants and MCP tasks from the store at a fixed
 /// interval, for as long as the server runs (it stops with a graceful shutdown).
 struct PurgeService: Service {
     let store: TokenStore
@@ -18,7 +19,8 @@ struct PurgeService: Service {
             }
             do {
                 let counts = try await store.purgeExpired()
-                logger.debug("Expired rows purged", metadata: ["counts": "\(counts)"])
+                let tasks = try await store.purgeExpiredMCPTasks(now: Date())
+                logger.debug("Expired rows purged", metadata: ["counts": "\(counts)", "mcp_tasks": "\(tasks)"])
             } catch {
                 logger.warning("Purging expired rows failed; will retry", metadata: ["error": "\(error)"])
             }

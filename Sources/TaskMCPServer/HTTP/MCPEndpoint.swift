@@ -20,6 +20,8 @@ struct MCPEndpoint: Sendable {
     /// Called when Parallel rejected the caller's API key during a request (e.g. to end the OAuth
     /// grant holding it, so that the client must sign in again).
     var credentialRejected: @Sendable (ResolvedCaller) async -> Void = { _ in }
+    /// How long an SSE response may stay silent before a keep-alive comment is sent.
+    var keepAliveInterval: Duration = .seconds(15)
 
     static let path = "/mcp"
 
@@ -119,6 +121,7 @@ struct MCPEndpoint: Sendable {
     private func eventStream(_ call: MCPPendingCall, caller resolved: ResolvedCaller, origin: String?) -> Response {
         let caller = resolved.caller
         let credentialRejected = credentialRejected
+        let keepAliveInterval = keepAliveInterval
         var headers = corsHeaders(origin: origin)
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
@@ -127,26 +130,38 @@ struct MCPEndpoint: Sendable {
             body: ResponseBody { writer in
                 // The call runs in a child task and hands each message over a stream; this task
                 // alone writes. If the client goes away, the write fails and the call is cancelled.
-                let (messages, continuation) = AsyncStream<[UInt8]>.makeStream()
+                let (messages, continuation) = AsyncStream<ByteBuffer>.makeStream()
                 var writer = writer
                 try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        // A comment line now and then keeps proxies and client read timeouts from
+                        // cutting a long wait (`tasks/result`) that has nothing to report.
+                        while !Task.isCancelled {
+                            do {
+                                try await Task.sleep(for: keepAliveInterval)
+                            } catch {
+                                return
+                            }
+                            if case .terminated = continuation.yield(Self.keepAliveFrame) { return }
+                        }
+                    }
                     group.addTask {
                         // The stream has begun (status 200), so a rejected key stays an error
                         // result here; the grant still ends, and the next request gets a 401.
                         let rejections = CredentialRejections()
                         let outcome = await RequestCaller.$rejections.withValue(rejections) {
                             await RequestCaller.$current.withValue(caller) {
-                                await call.run { message in continuation.yield(message) }
+                                await call.run { message in continuation.yield(Self.sseFrame(message)) }
                             }
                         }
                         if rejections.occurred { await credentialRejected(resolved) }
-                        if case .response(_, let body) = outcome { continuation.yield(body) }
+                        if case .response(_, let body) = outcome { continuation.yield(Self.sseFrame(body)) }
                         continuation.finish()
                     }
-                    for await message in messages {
-                        try await writer.write(Self.sseFrame(message))
+                    for await frame in messages {
+                        try await writer.write(frame)
                     }
-                    try await group.waitForAll()
+                    group.cancelAll()
                 }
                 try await writer.finish(nil)
             })
@@ -185,6 +200,9 @@ struct MCPEndpoint: Sendable {
 }
 
 extension MCPEndpoint {
+    /// An SSE comment: ignored by clients, but it shows the connection is alive.
+    static let keepAliveFrame = ByteBuffer(string: ": keep-alive\n\n")
+
     /// One JSON-RPC message as an SSE `message` event (the JSON has no line breaks).
     static func sseFrame(_ json: [UInt8]) -> ByteBuffer {
         var buffer = ByteBuffer()
