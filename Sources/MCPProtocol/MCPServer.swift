@@ -263,6 +263,9 @@ public struct MCPServer: Sendable {
                 ? request.params?["taskId"]?.stringValue
                 : request.params?["name"]?.stringValue ?? request.params?["uri"]?.stringValue
         {
+            // Clients do not all send it for task methods yet (the Python SDK's tasks client does
+            // not); when present it must match.
+            if headers.name == nil, taskBearing { return nil }
             guard let rawName = headers.name else { return "Header mismatch: Mcp-Name header is missing" }
             guard let headerName = Self.decodeSentinel(rawName) else { return "Header mismatch: Mcp-Name header is malformed" }
             guard headerName == bodyName else {

@@ -324,6 +324,10 @@ struct ModernTasksTests {
         let mismatch = await taskRequest(server, "tasks/get", taskID: "task_1", name: "task_2")
         #expect(mismatch?.errorCode == -32020)
         #expect(mismatch?.status == 400)
+        // Absent is tolerated for task methods (not every client sends it yet).
+        let params = modernParams(["taskId": "task_1"], optIn: true)
+        let unnamed = await send(server, request("tasks/get", params: params), headers: modernHeaders(method: "tasks/get"), principal: "alice")
+        #expect(unnamed?.result?["taskId"] == "task_1")
         #expect(await taskRequest(server, "tasks/get", taskID: "task_1", principal: "mallory")?.errorCode == -32602)
     }
 

@@ -268,6 +268,13 @@ public struct TaskService: Sendable {
         }
     }
 
+    /// The progress page of a task created here (with its view token), or the plain page
+    /// (which then asks for credentials) if the registry no longer knows it.
+    public func progressURL(ofTask id: String) async -> String {
+        if let record = try? await registry.record(id: id) { return progressURL(for: record) }
+        return "\(publicBaseURL())/\(id).html"
+    }
+
     /// The shareable progress page URL of a task: `<base>/<id>.html?view=<token>`.
     public func progressURL(for record: TaskRecord) -> String {
         "\(publicBaseURL())/\(record.id).html?view=\(links.token(for: record))"

@@ -86,6 +86,13 @@ public enum TaskToolSet {
         "additionalProperties": false,
     ]
 
+    /// Output fields of a creating tool's result when it ran as a task: paging of the result text.
+    static let pageSchema: JSONValue = ["type": "integer", "description": "As a task: the page of the result in the text content."]
+    static let pageCountSchema: JSONValue = ["type": "integer"]
+    static let nextCursorSchema: JSONValue = [
+        "type": "string", "description": "As a task: pass to getResultMarkdown as cursor for the next page.",
+    ]
+
     /// The creating tools may run as MCP tasks (the result then arrives when the work is done).
     static let taskExecution: JSONValue = ["taskSupport": "optional"]
 
@@ -144,8 +151,12 @@ struct CreateDeepResearchTool: ToolHandler {
                     "run_id": ["type": "string"], "interaction_id": ["type": "string"], "status": ["type": "string"],
                     "processor": ["type": "string"], "created_at": ["type": "string"], "progress_url": ["type": "string"],
                     "message": ["type": "string"], "sandbox": ["type": "boolean"],
+                    "page": TaskToolSet.pageSchema, "page_count": TaskToolSet.pageCountSchema,
+                    "next_cursor": TaskToolSet.nextCursorSchema,
                 ],
-                "required": ["run_id", "interaction_id", "status", "processor", "progress_url", "message"],
+                // A plain call returns every field; run as a task, the result (the report's first
+                // page in the text) carries the id, status, link and paging fields.
+                "required": ["run_id", "status", "progress_url", "message"],
             ],
             annotations: ToolAnnotations(
                 title: "Start deep research", readOnlyHint: false, destructiveHint: false, idempotentHint: false,
@@ -215,6 +226,8 @@ struct CreateTaskGroupTool: ToolHandler {
                 "type": "object",
                 "properties": [
                     "taskgroup_id": ["type": "string"], "run_count": ["type": "integer"], "submitted": ["type": "integer"],
+                    "status": ["type": "string"], "page": TaskToolSet.pageSchema,
+                    "page_count": TaskToolSet.pageCountSchema, "next_cursor": TaskToolSet.nextCursorSchema,
                     "processor": ["type": "string"], "processor_chosen_automatically": ["type": "boolean"],
                     "output_fields": ["type": "array", "items": ["type": "string"]], "progress_url": ["type": "string"],
                     "failed_rows": [
@@ -229,7 +242,8 @@ struct CreateTaskGroupTool: ToolHandler {
                     ],
                     "message": ["type": "string"], "sandbox": ["type": "boolean"],
                 ],
-                "required": ["taskgroup_id", "run_count", "submitted", "processor", "progress_url", "failed_rows", "message"],
+                // As for createDeepResearch: a task's result has the id, link and paging fields.
+                "required": ["taskgroup_id", "progress_url", "message"],
             ],
             annotations: ToolAnnotations(
                 title: "Enrich a list (batch)", readOnlyHint: false, destructiveHint: false, idempotentHint: false,

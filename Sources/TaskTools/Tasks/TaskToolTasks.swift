@@ -110,7 +110,20 @@ public struct TaskToolTasks: MCPTaskProvider {
             let caller = try Self.caller()
             do {
                 let page = try await service.resultMarkdown(of: record.upstreamID, basis: nil, cursor: nil, caller: caller)
-                return .result(CallToolResult(content: [.text(page.text)], isError: record.status == .failed ? true : nil))
+                // The text is getResultMarkdown's first page; the structured part satisfies the
+                // creating tool's output schema (clients validate a task's result against it).
+                var structured: [String: JSONValue] = [
+                    record.upstreamID.hasPrefix("tgrp_") ? "taskgroup_id" : "run_id": .string(record.upstreamID),
+                    "status": .string(page.status.status), "page": .int(page.pageNumber), "page_count": .int(page.pageCount),
+                    "progress_url": .string(await service.progressURL(ofTask: record.upstreamID)),
+                    "message": .string(
+                        page.nextCursor == nil
+                            ? "The complete result is in the text."
+                            : "Page 1 of \(page.pageCount) is in the text; call getResultMarkdown with cursor next_cursor for the next."),
+                ]
+                if let next = page.nextCursor { structured["next_cursor"] = .string(next) }
+                return .result(
+                    CallToolResult(content: [.text(page.text)], structuredContent: .object(structured), isError: record.status == .failed ? true : nil))
             } catch {
                 if error.kind == .unauthorized { RequestCaller.rejections?.record() }
                 throw .unavailable(error.message)
