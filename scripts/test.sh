@@ -27,9 +27,16 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r conformance/requirements.txt
+# The 2025-11-25 tasks client lives in the mcp 1.x line, which cannot share a venv with mcp 2.x.
+tasks_venv="${CONFORMANCE_TASKS_VENV:-.venv-conformance-tasks2025}"
+if [ ! -x "$tasks_venv/bin/python" ]; then
+    python3 -m venv "$tasks_venv"
+fi
+"$tasks_venv/bin/python" -m pip install --quiet --disable-pip-version-check -r conformance/requirements-tasks-2025.txt
 echo "==> docker-compose.yml against the compose-spec schema"
 "$venv/bin/check-jsonschema" --builtin-schema vendor.compose-spec docker-compose.yml
 
 echo "==> conformance (pytest)"
 bin="$(swift build --show-bin-path)"
-SANDBOX_BIN="$bin/parallel-sandbox" TASK_MCP_BIN="$bin/task-mcp" "$venv/bin/python" -m pytest -q conformance
+SANDBOX_BIN="$bin/parallel-sandbox" TASK_MCP_BIN="$bin/task-mcp" TASKS_2025_PYTHON="$tasks_venv/bin/python" \
+    "$venv/bin/python" -m pytest -q conformance
