@@ -50,6 +50,7 @@ let package = Package(
             dependencies: [
                 "JSON",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -204,6 +205,7 @@ let package = Package(
             dependencies: [
                 "JSON",
                 "ParallelAPI",
+                .product(name: "Crypto", package: "swift-crypto"),
                 "ParallelSandbox",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
