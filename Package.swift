@@ -281,6 +281,7 @@ let package = Package(
                 "JSON",
                 "OAuthProxy",
                 "TokenStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 "ParallelAPI",
                 "ParallelSandbox",

@@ -1,10 +1,16 @@
+import Foundation
 import Logging
 import ServiceLifecycle
 import TokenStore
 
 /// Deletes expired sign-ins, codes, tokens, registrations and grants from the store at a fixed
-/// interval, for as long as the server runs (it stops with a graceful shutdown).
+/// interval, for as long as the server runs (it stops with a graceful shutdown), and webhook
+/// delivery ids older than ``webhookDeliveryRetention``.
 struct PurgeService: Service {
+    /// How long an accepted webhook's id is kept to recognise its retries and replays: longer
+    /// than Parallel retries a delivery (about 48 hours).
+    static let webhookDeliveryRetention: TimeInterval = 72 * 3_600
+
     let store: TokenStore
     let interval: Duration
     let logger: Logger
@@ -18,7 +24,8 @@ struct PurgeService: Service {
             }
             do {
                 let counts = try await store.purgeExpired()
-                logger.debug("Expired rows purged", metadata: ["counts": "\(counts)"])
+                let deliveries = try await store.purgeWebhookDeliveries(olderThan: Date().addingTimeInterval(-Self.webhookDeliveryRetention))
+                logger.debug("Expired rows purged", metadata: ["counts": "\(counts)", "webhook_deliveries": "\(deliveries)"])
             } catch {
                 logger.warning("Purging expired rows failed; will retry", metadata: ["error": "\(error)"])
             }
