@@ -49,7 +49,8 @@ struct ParallelSandboxCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "The account webhook secret that signs completion webhooks (whsec_<base64>, or any text). Default: PARALLEL_SANDBOX_WEBHOOK_SECRET; without either, no webhooks are sent.",
+            "The account webhook secret that signs completion webhooks (whsec_<base64>, or any text). "
+                + "Default: PARALLEL_SANDBOX_WEBHOOK_SECRET; without either, no webhooks are sent.",
             valueName: "secret"))
     var webhookSecret: String?
 
@@ -77,7 +78,9 @@ struct ParallelSandboxCommand: AsyncParsableCommand {
                 throw ValidationError("--webhook-secret: \(error)")
             }
         }
-        if !(0...86_400).contains(webhookRetryDelay) { throw ValidationError("--webhook-retry-delay must be a number of seconds from 0 to 86400") }
+        if !(0...86_400).contains(webhookRetryDelay) {
+            throw ValidationError("--webhook-retry-delay must be a number of seconds from 0 to 86400")
+        }
         if webhookAttempts < 1 { throw ValidationError("--webhook-attempts must be at least 1") }
         if let faults {
             let settings = try parsedFaults(faults)

@@ -55,7 +55,12 @@ struct WebhookRoute: Sendable {
         do {
             body = try await request.collectBody(upTo: Self.maxBodyBytes)
         } catch {
-            return refuse(.malformed, Problem(status: 413, title: "Content Too Large", detail: "A webhook body is at most \(Self.maxBodyBytes) bytes.", code: "too_large"), context: context)
+            return refuse(
+                .malformed,
+                Problem(
+                    status: 413, title: "Content Too Large", detail: "A webhook body is at most \(Self.maxBodyBytes) bytes.",
+                    code: "too_large"),
+                context: context)
         }
         let bytes = Data(body.readableBytesView)
 
@@ -74,7 +79,9 @@ struct WebhookRoute: Sendable {
         } catch {
             return refuse(
                 .malformed,
-                Problem(status: 400, title: "Bad Request", detail: "The body is not a webhook event: \(error.reason).", code: "malformed_payload"),
+                Problem(
+                    status: 400, title: "Bad Request", detail: "The body is not a webhook event: \(error.reason).",
+                    code: "malformed_payload"),
                 context: context, deliveryID: delivery.id)
         }
 
@@ -160,8 +167,10 @@ struct WebhookRoute: Sendable {
                     metadata: ["webhook.id": "\(deliveryID)"])
             }
         }
-        return Problem(status: 500, title: "Internal Server Error", detail: "The delivery could not be processed; retry later.", code: "internal_error")
-            .response()
+        return Problem(
+            status: 500, title: "Internal Server Error", detail: "The delivery could not be processed; retry later.",
+            code: "internal_error"
+        ).response()
     }
 
     /// One log line and one count per delivery; never a header value or the body, and the
