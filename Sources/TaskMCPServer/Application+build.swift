@@ -64,8 +64,8 @@ public func buildApplication(
     }
     let publicURL = PublicURL(configuration.publicURL ?? configuration.localURL(port: configuration.port))
     if configuration.requestsWebhooks {
-        logger.info(
-            "Completion webhooks on: runs ask the upstream to POST to \(configuration.publicURL ?? "the local URL")\(WebhookRoute.path) when they end")
+        let target = configuration.publicURL.map { $0 + WebhookRoute.path } ?? "\(WebhookRoute.path) on the local URL"
+        logger.info("Completion webhooks on: runs ask the upstream to POST to \(target) when they end")
     }
     let keys = try KeyMaterial(configuration: configuration, logger: logger)
     let store = try await openStore(configuration: configuration, keys: keys, logger: logger)
