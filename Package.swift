@@ -50,6 +50,7 @@ let package = Package(
             dependencies: [
                 "JSON",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -78,6 +79,9 @@ let package = Package(
                 "WebEncoding",
                 "JSON",
                 "ParallelAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -168,6 +172,7 @@ let package = Package(
             name: "ParallelSandboxCLI",
             dependencies: [
                 "ParallelSandbox",
+                "ParallelAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -204,6 +209,7 @@ let package = Package(
             dependencies: [
                 "JSON",
                 "ParallelAPI",
+                .product(name: "Crypto", package: "swift-crypto"),
                 "ParallelSandbox",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -275,6 +281,7 @@ let package = Package(
                 "JSON",
                 "OAuthProxy",
                 "TokenStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 "ParallelAPI",
                 "ParallelSandbox",

@@ -1,5 +1,6 @@
 public import Hummingbird
 public import Logging
+import ServiceLifecycle
 
 /// Parallel's services, emulated locally: the Task API, the Task Group API, and the OAuth
 /// provider. A development tool: every response carries an `x-parallel-sandbox` header and
@@ -19,7 +20,8 @@ public enum Sandbox {
         return router
     }
 
-    /// A runnable sandbox server.
+    /// A runnable sandbox server; with a webhook secret configured, it also sends the runs'
+    /// completion webhooks (a service of the application, stopped with it).
     ///
     /// - Parameters:
     ///   - host: the address to bind; loopback by default.
@@ -32,12 +34,22 @@ public enum Sandbox {
         return Application(
             router: buildRouter(store: store, configuration: configuration),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "parallel-sandbox"),
+            services: webhookServices(store: store, configuration: configuration, logger: logger),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? port) },
             logger: logger)
     }
 
+    /// The webhook sender, when the configuration has a webhook secret.
+    static func webhookServices(store: SandboxStore, configuration: SandboxConfiguration, logger: Logger) -> [any Service] {
+        guard configuration.webhookSecret != nil else { return [] }
+        var senderLogger = logger
+        senderLogger[metadataKey: "component"] = "sandbox-webhooks"
+        return [WebhookSender(store: store, configuration: configuration, logger: senderLogger)]
+    }
+
     /// Serves `store` on 127.0.0.1 at an ephemeral port while `body` runs with the base URL, then
-    /// stops the server. For tests and tools that need the sandbox across a real socket.
+    /// stops the server (and the webhook sender, when a webhook secret is configured). For tests
+    /// and tools that need the sandbox across a real socket.
     public static func withLoopbackServer<Value: Sendable>(
         store: SandboxStore, configuration: SandboxConfiguration,
         logger: Logger = Logger(label: "parallel-sandbox", factory: { _ in SwiftLogNoOpLogHandler() }),
@@ -47,6 +59,7 @@ public enum Sandbox {
         let app = Application(
             router: buildRouter(store: store, configuration: configuration),
             configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0), serverName: "parallel-sandbox"),
+            services: webhookServices(store: store, configuration: configuration, logger: logger),
             onServerRunning: { channel in
                 continuation.yield(channel.localAddress?.port ?? 0)
                 continuation.finish()

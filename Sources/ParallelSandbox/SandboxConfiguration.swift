@@ -22,6 +22,18 @@ public struct SandboxConfiguration: Sendable {
     public var heartbeatInterval: Duration
     /// Largest request body accepted.
     public var maxBodyBytes: Int
+    /// The account webhook secret (`whsec_<base64>` or plain text, as ``StandardWebhook`` reads
+    /// it). When set, a run created with a `webhook` gets a signed `task_run.status` POST when it
+    /// ends, as Parallel sends it; `nil`: no webhook is sent.
+    public var webhookSecret: String?
+    /// The wait before the first retry of a failed webhook delivery; it doubles for each later one
+    /// (Parallel: 5 s).
+    public var webhookRetryBaseDelay: Duration
+    /// Delivery attempts per webhook, the first included, before the sandbox gives up (Parallel
+    /// keeps retrying for about 48 hours; the sandbox stops sooner).
+    public var webhookMaxAttempts: Int
+    /// How long one delivery attempt may take.
+    public var webhookTimeout: Duration
 
     public init(
         timeFactor: Double = 0.01,
@@ -29,7 +41,8 @@ public struct SandboxConfiguration: Sendable {
         faults: FaultSettings = FaultSettings(), oauthAutoApproveKey: String? = nil,
         oauthCodeLifetime: Duration = .seconds(300), runStreamLimit: Duration = .seconds(570),
         groupStreamLimit: Duration = .seconds(3_600), heartbeatInterval: Duration = .seconds(10),
-        maxBodyBytes: Int = 32 * 1024 * 1024
+        maxBodyBytes: Int = 32 * 1024 * 1024, webhookSecret: String? = nil, webhookRetryBaseDelay: Duration = .seconds(5),
+        webhookMaxAttempts: Int = 8, webhookTimeout: Duration = .seconds(10)
     ) {
         self.timeFactor = max(0, timeFactor)
         self.accounts = accounts
@@ -40,6 +53,10 @@ public struct SandboxConfiguration: Sendable {
         self.groupStreamLimit = groupStreamLimit
         self.heartbeatInterval = heartbeatInterval
         self.maxBodyBytes = maxBodyBytes
+        self.webhookSecret = webhookSecret
+        self.webhookRetryBaseDelay = max(.zero, webhookRetryBaseDelay)
+        self.webhookMaxAttempts = max(1, webhookMaxAttempts)
+        self.webhookTimeout = max(.milliseconds(1), webhookTimeout)
     }
 
     /// Named time profiles.

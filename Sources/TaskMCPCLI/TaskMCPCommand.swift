@@ -118,6 +118,7 @@ struct Serve: AsyncParsableCommand {
                   Sign-in: OAuth clients are sent to the sandbox's consent page.
                   Database: \(configuration.databasePath == ":memory:" ? "in memory (gone when this process stops)" : configuration.databasePath)
                   Secret key: \(generatedSecret ? "generated for this process" : "from TASK_MCP_SECRET_KEY")
+                  Webhooks: the sandbox signs run completions and posts them to \(base)/webhooks/parallel
                 \(rule)
 
                 """

@@ -55,13 +55,18 @@ public func buildApplication(
         sandboxLogger[metadataKey: "component"] = "sandbox"
         services.append(
             Sandbox.buildApplication(
-                configuration: SandboxConfiguration(), host: "127.0.0.1", port: sandboxPort, logger: sandboxLogger))
+                configuration: SandboxConfiguration(webhookSecret: configuration.webhookSecret), host: "127.0.0.1", port: sandboxPort,
+                logger: sandboxLogger))
     }
     if configuration.publicURL == nil, PublicURL.isWildcard(configuration.host) {
         logger.notice(
             "Bound to all interfaces without TASK_MCP_PUBLIC_URL: progress links will name \(PublicURL.host(forBinding: configuration.host)); set TASK_MCP_PUBLIC_URL.")
     }
     let publicURL = PublicURL(configuration.publicURL ?? configuration.localURL(port: configuration.port))
+    if configuration.requestsWebhooks {
+        let target = configuration.publicURL.map { $0 + WebhookRoute.path } ?? "\(WebhookRoute.path) on the local URL"
+        logger.info("Completion webhooks on: runs ask the upstream to POST to \(target) when they end")
+    }
     let keys = try KeyMaterial(configuration: configuration, logger: logger)
     let store = try await openStore(configuration: configuration, keys: keys, logger: logger)
     services.insert(StoreService(store: store, logger: logger), at: 0)
@@ -130,8 +135,19 @@ func buildRouter(
         return copy
     }()
     let clientConfiguration = ParallelClient.Configuration(baseURL: upstream, userAgent: "task-mcp/\(taskMCPVersion)")
+    // Validated when read from the environment; a configuration built in code may still hold an unusable one.
+    var webhookVerifier: StandardWebhook?
+    if let secret = configuration.webhookSecret {
+        do {
+            webhookVerifier = try StandardWebhook(secret: secret)
+        } catch {
+            logger.error("The webhook secret cannot be used, so webhooks are off: \(error)")
+        }
+    }
     let service = TaskService(
-        configuration: TaskService.Configuration(pageTokenBudget: configuration.pageTokenBudget, sandbox: sandbox),
+        configuration: TaskService.Configuration(
+            pageTokenBudget: configuration.pageTokenBudget, sandbox: sandbox,
+            webhookPath: webhookVerifier != nil && configuration.requestsWebhooks ? WebhookRoute.path : nil),
         registry: SQLiteTaskRegistry(store: store), links: ViewLinks(key: keys.links), publicBaseURL: { publicURL.get() },
         makeClient: { apiKey in ParallelClient(apiKey: apiKey, configuration: clientConfiguration, logger: clientLogger) })
     let handlers = TaskToolSet.handlers(service: service)
@@ -191,5 +207,8 @@ func buildRouter(
     endpoint.register(on: router)
     RESTRoutes(service: service, authenticator: authenticator, origins: origins, maxBodyBytes: configuration.maxBodyBytes, tools: tools)
         .register(on: router)
+    if let webhookVerifier {
+        WebhookRoute(verifier: webhookVerifier, store: store).register(on: router)
+    }
     return router
 }

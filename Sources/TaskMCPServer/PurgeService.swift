@@ -3,9 +3,14 @@ import Logging
 import ServiceLifecycle
 import TokenStore
 
-/// Deletes expired sign-ins, codes, tokens, registrations, grants and MCP tasks from the store at a fixed
-/// interval, for as long as the server runs (it stops with a graceful shutdown).
+/// Deletes expired sign-ins, codes, tokens, registrations, grants and MCP tasks from the store at
+/// a fixed interval, for as long as the server runs (it stops with a graceful shutdown), and
+/// webhook delivery ids older than ``webhookDeliveryRetention``.
 struct PurgeService: Service {
+    /// How long an accepted webhook's id is kept to recognise its retries and replays: longer
+    /// than Parallel retries a delivery (about 48 hours).
+    static let webhookDeliveryRetention: TimeInterval = 72 * 3_600
+
     let store: TokenStore
     let interval: Duration
     let logger: Logger
@@ -19,8 +24,12 @@ struct PurgeService: Service {
             }
             do {
                 let counts = try await store.purgeExpired()
-                let tasks = try await store.purgeExpiredMCPTasks(now: Date())
-                logger.debug("Expired rows purged", metadata: ["counts": "\(counts)", "mcp_tasks": "\(tasks)"])
+                let now = Date()
+                let tasks = try await store.purgeExpiredMCPTasks(now: now)
+                let deliveries = try await store.purgeWebhookDeliveries(olderThan: now.addingTimeInterval(-Self.webhookDeliveryRetention))
+                logger.debug(
+                    "Expired rows purged",
+                    metadata: ["counts": "\(counts)", "mcp_tasks": "\(tasks)", "webhook_deliveries": "\(deliveries)"])
             } catch {
                 logger.warning("Purging expired rows failed; will retry", metadata: ["error": "\(error)"])
             }

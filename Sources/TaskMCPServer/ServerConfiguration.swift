@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 public import Logging
+import ParallelAPI
 import TokenStore
 
 /// What the task-mcp service needs to start.
@@ -70,6 +71,10 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var metricsAddress: String?
     /// Longest a graceful shutdown waits for in-flight requests and streams, in seconds.
     public var shutdownGracePeriod: Int
+    /// The Parallel account's webhook secret (`whsec_<base64>` or plain text). When set,
+    /// `POST /webhooks/parallel` accepts Parallel's signed completion webhooks, and (with a public
+    /// URL Parallel can reach, or a sandbox) new runs ask for them. `nil`: no webhooks.
+    public var webhookSecret: String?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, parallelBaseURL: String = "https://api.parallel.ai",
@@ -79,7 +84,8 @@ public struct ServerConfiguration: Sendable, Hashable {
         oauthScope: String = "key:read", accessTokenLifetime: Int = 3_600, refreshTokenLifetime: Int = 30 * 86_400,
         registrationsPerHour: Int = 20, authorizationsPerMinute: Int = 120, tokenRequestsPerMinute: Int = 300,
         allowLoopbackClientMetadata: Bool = false, trustedProxies: [String] = [], logLevel: Logger.Level = .info,
-        logFormat: LogFormat = .text, metricsToken: String? = nil, metricsAddress: String? = nil, shutdownGracePeriod: Int = 30
+        logFormat: LogFormat = .text, metricsToken: String? = nil, metricsAddress: String? = nil, shutdownGracePeriod: Int = 30,
+        webhookSecret: String? = nil
     ) {
         self.host = host
         self.port = port
@@ -107,6 +113,7 @@ public struct ServerConfiguration: Sendable, Hashable {
         self.metricsToken = metricsToken
         self.metricsAddress = metricsAddress
         self.shutdownGracePeriod = shutdownGracePeriod
+        self.webhookSecret = webhookSecret
     }
 
     /// Where the database lives unless `TASK_MCP_DATABASE` says otherwise.
@@ -136,7 +143,7 @@ public struct ServerConfiguration: Sendable, Hashable {
         "TASK_MCP_PAGE_TOKENS", "TASK_MCP_ACCESS_TOKEN_TTL", "TASK_MCP_REFRESH_TOKEN_TTL", "TASK_MCP_REGISTRATIONS_PER_HOUR",
         "TASK_MCP_AUTHORIZATIONS_PER_MINUTE", "TASK_MCP_TOKEN_REQUESTS_PER_MINUTE", "TASK_MCP_DEV_LOOPBACK_CLIENT_METADATA",
         "TASK_MCP_LOG_LEVEL", "TASK_MCP_LOG_FORMAT", "TASK_MCP_METRICS_TOKEN", "TASK_MCP_METRICS_ADDRESS",
-        "TASK_MCP_SHUTDOWN_GRACE", "PARALLEL_API_BASE_URL", "PARALLEL_OAUTH_URL", "PARALLEL_OAUTH_CLIENT_ID",
+        "TASK_MCP_SHUTDOWN_GRACE", "TASK_MCP_WEBHOOK_SECRET", "PARALLEL_API_BASE_URL", "PARALLEL_OAUTH_URL", "PARALLEL_OAUTH_CLIENT_ID",
         "PARALLEL_OAUTH_SCOPE",
     ]
 
@@ -235,6 +242,14 @@ public struct ServerConfiguration: Sendable, Hashable {
         reader.integer("TASK_MCP_SHUTDOWN_GRACE", 1...3_600, "a number of seconds from 1 to 3600") {
             configuration.shutdownGracePeriod = $0
         }
+        reader.read("TASK_MCP_WEBHOOK_SECRET") { text in
+            do {
+                _ = try StandardWebhook(secret: text)
+            } catch {
+                throw Problem("the webhook secret from Parallel's settings, as shown there (whsec_… or plain text): \(error)")
+            }
+            configuration.webhookSecret = text
+        }
         for name in environment.keys.sorted() where name.hasPrefix("TASK_MCP_") && !variableNames.contains(name) {
             let hint = Self.closestName(to: name).map { " (did you mean \($0)?)" } ?? ""
             reader.problems.append("\(name) is not a task-mcp setting\(hint); see env.example for the list")
@@ -261,6 +276,12 @@ public struct ServerConfiguration: Sendable, Hashable {
             }
             if configuration.secretKey == nil {
                 configuration.secretKey = Data(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }).base64EncodedString()
+            }
+            // The embedded sandbox signs its webhooks with the same secret, so they work with no setup.
+            if configuration.webhookSecret == nil {
+                configuration.webhookSecret =
+                    StandardWebhook.secretPrefix
+                    + Data(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }).base64EncodedString()
             }
         } else if configuration.secretKey == nil {
             problems.append(
@@ -295,7 +316,30 @@ public struct ServerConfiguration: Sendable, Hashable {
         if allowedOrigins.contains("*") {
             warnings.append("TASK_MCP_ALLOWED_ORIGINS is *: any web page may call /mcp with a user's credentials")
         }
+        if webhookSecret != nil, !requestsWebhooks {
+            if let publicURL {
+                warnings.append(
+                    "TASK_MCP_WEBHOOK_SECRET is set but TASK_MCP_PUBLIC_URL (\(publicURL)) is a loopback address Parallel cannot "
+                        + "reach: runs are created without a completion webhook; set the public https URL of this server")
+            } else {
+                warnings.append(
+                    "TASK_MCP_WEBHOOK_SECRET is set but TASK_MCP_PUBLIC_URL is not: Parallel could not reach /webhooks/parallel, so "
+                        + "runs are created without a completion webhook; set the public https URL of this server")
+            }
+        }
         return warnings
+    }
+
+    /// Whether new runs ask the upstream for a completion webhook at `<public URL>/webhooks/parallel`:
+    /// a webhook secret is set, and the upstream can reach this server. The embedded sandbox, or
+    /// an upstream on this machine (a `parallel-sandbox`), reaches it at any URL, the local one
+    /// included; Parallel needs `TASK_MCP_PUBLIC_URL`, and one that is not loopback.
+    var requestsWebhooks: Bool {
+        guard webhookSecret != nil else { return false }
+        let upstreamIsLocal = sandboxPort != nil || (URL(string: parallelBaseURL)?.host.map(PublicURL.isLoopback(host:)) ?? false)
+        if upstreamIsLocal { return true }
+        guard let publicURL, let host = URL(string: publicURL)?.host else { return false }
+        return !PublicURL.isLoopback(host: host)
     }
 
     // MARK: Value checks

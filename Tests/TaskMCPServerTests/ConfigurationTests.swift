@@ -138,6 +138,7 @@ struct ConfigurationTests {
             "TASK_MCP_LOG_FORMAT": "logfmt", "TASK_MCP_METRICS_TOKEN": "0123456789abcdef0123", "TASK_MCP_METRICS_ADDRESS": "127.0.0.1:9464",
             "TASK_MCP_SHUTDOWN_GRACE": "12", "PARALLEL_API_BASE_URL": "https://api.example.com/", "PARALLEL_OAUTH_URL": "https://p.example.com/getKeys",
             "PARALLEL_OAUTH_CLIENT_ID": "mcp.example.com", "PARALLEL_OAUTH_SCOPE": "key:read extra",
+            "TASK_MCP_WEBHOOK_SECRET": "whsec_" + Data(repeating: 4, count: 24).base64EncodedString(),
         ]
         #expect(Set(environment.keys) == Set(ServerConfiguration.variableNames))
         let c = try ServerConfiguration.fromEnvironment(environment).get()
@@ -150,6 +151,68 @@ struct ConfigurationTests {
         #expect(c.metricsToken == "0123456789abcdef0123" && c.metricsAddress == "127.0.0.1:9464" && c.shutdownGracePeriod == 12)
         #expect(c.parallelBaseURL == "https://api.example.com" && c.oauthProviderURL == "https://p.example.com/getKeys")
         #expect(c.oauthClientID == "mcp.example.com" && c.oauthScope == "key:read extra")
+        #expect(c.webhookSecret == "whsec_" + Data(repeating: 4, count: 24).base64EncodedString())
+    }
+
+    @Test func everyVariableIsDocumentedInTheREADMEAndEnvExample() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let example = try String(contentsOf: root.appendingPathComponent("env.example"), encoding: .utf8)
+        for name in ServerConfiguration.variableNames {
+            #expect(readme.contains("`\(name)`"), "README.md does not document \(name)")
+            #expect(example.contains("\(name)="), "env.example does not list \(name)")
+        }
+    }
+
+    // MARK: Webhooks
+
+    @Test func aWebhookSecretMustBeUsableAndIsNeverEchoed() throws {
+        let line = problem(["TASK_MCP_WEBHOOK_SECRET": "whsec_not*base64"])
+        #expect(line.hasPrefix("TASK_MCP_WEBHOOK_SECRET must be the webhook secret from Parallel's settings"))
+        #expect(!line.contains("not*base64"))
+        let plain = try ServerConfiguration.fromEnvironment(["TASK_MCP_WEBHOOK_SECRET": "a-plain-text-secret"]).get()
+        #expect(plain.webhookSecret == "a-plain-text-secret")
+        #expect(try ServerConfiguration.fromEnvironment([:]).get().webhookSecret == nil)
+    }
+
+    @Test func runsAskForWebhooksOnlyWhereTheUpstreamCanReachThisServer() throws {
+        func configuration(_ environment: [String: String]) throws -> ServerConfiguration {
+            try ServerConfiguration.fromEnvironment(environment.merging(["TASK_MCP_WEBHOOK_SECRET": "s3cret"]) { first, _ in first }).get()
+        }
+        let reachable = try configuration(["TASK_MCP_PUBLIC_URL": "https://mcp.example.com"])
+        #expect(reachable.requestsWebhooks)
+        #expect(reachable.warnings.isEmpty)
+
+        let missing = try configuration([:])
+        #expect(!missing.requestsWebhooks)
+        #expect(missing.warnings.count == 1)
+        #expect(missing.warnings.first?.hasPrefix("TASK_MCP_WEBHOOK_SECRET is set but TASK_MCP_PUBLIC_URL is not") == true)
+
+        let loopback = try configuration(["TASK_MCP_PUBLIC_URL": "http://localhost:8080"])
+        #expect(!loopback.requestsWebhooks)
+        #expect(loopback.warnings.count == 1)
+        #expect(loopback.warnings.first?.contains("loopback address Parallel cannot reach") == true)
+
+        // An upstream on this machine (a parallel-sandbox) reaches the loopback URL.
+        let local = try configuration(["PARALLEL_API_BASE_URL": "http://127.0.0.1:8787"])
+        #expect(local.requestsWebhooks)
+        #expect(local.warnings.isEmpty)
+
+        #expect(!(try ServerConfiguration.fromEnvironment(["TASK_MCP_PUBLIC_URL": "https://mcp.example.com"]).get().requestsWebhooks))
+    }
+
+    @Test func sandboxServingSharesAGeneratedWebhookSecret() throws {
+        let first = try serving([:], sandboxPort: 8787).get()
+        let second = try serving([:], sandboxPort: 8787).get()
+        let secret = try #require(first.webhookSecret)
+        #expect(secret.hasPrefix("whsec_"))
+        #expect(Data(base64Encoded: String(secret.dropFirst("whsec_".count)))?.count == 32)
+        #expect(first.webhookSecret != second.webhookSecret)
+        #expect(first.requestsWebhooks)
+        #expect(first.warnings.isEmpty)
+        #expect(try serving(["TASK_MCP_WEBHOOK_SECRET": "mine"], sandboxPort: 8787).get().webhookSecret == "mine")
+        // Outside the sandbox, nothing is generated.
+        #expect(try serving(["TASK_MCP_SECRET_KEY": self.secret]).get().webhookSecret == nil)
     }
 
     @Test func localURLNamesAReachableHost() {

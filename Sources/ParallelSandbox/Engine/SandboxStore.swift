@@ -16,6 +16,8 @@ public actor SandboxStore {
     var oauthClients: [String: OAuthClientRegistration] = [:]
     var oauthCodes: [String: PendingAuthorizationCode] = [:]
     private var random = SystemRandomNumberGenerator()
+    /// Runs created with a `webhook`, for the ``WebhookSender`` (only when a webhook secret is set).
+    nonisolated let webhookOutbox = WebhookOutbox()
 
     public init(configuration: SandboxConfiguration) {
         self.configuration = configuration
@@ -124,8 +126,18 @@ public actor SandboxStore {
             apiKey: apiKey, input: input, defaultSpec: nil, processor: processor, warnings: check.warnings,
             groupID: nil, betas: betas, now: now)
         runs[record.id] = record
+        scheduleWebhook(for: record)
         return record.taskRun(at: now)
     }
+
+    /// Hands a run that asked for a webhook to the sender, when this sandbox sends webhooks.
+    private func scheduleWebhook(for record: RunRecord) {
+        guard configuration.webhookSecret != nil, let webhook = record.input.webhook else { return }
+        webhookOutbox.add(PendingWebhook(url: webhook.url, run: record))
+    }
+
+    /// Whether the run still exists (a reset forgets every run).
+    func containsRun(_ id: String) -> Bool { runs[id] != nil }
 
     private func checkPreviousInteraction(_ id: String, apiKey: String, now: ContinuousClock.Instant) throws(SandboxError) {
         guard let previous = runs[id], previous.apiKey == apiKey else {
@@ -280,6 +292,7 @@ public actor SandboxStore {
                 apiKey: apiKey, input: input, defaultSpec: request.defaultTaskSpec, processor: processors[offset],
                 warnings: checks[offset].warnings, groupID: groupID, betas: betas, now: now)
             runs[record.id] = record
+            scheduleWebhook(for: record)
             newIDs.append(record.id)
         }
         record.runIDs += newIDs

@@ -17,6 +17,8 @@ import TokenStore
 /// - `mcp_requests_total{method, tool, outcome}`: MCP requests answered (`outcome`: ok,
 ///   tool_error, error).
 /// - `mcp_tool_duration_seconds{tool}`: time spent running a tool.
+/// - `parallel_webhooks_received_total{outcome}`: deliveries to `/webhooks/parallel` (`outcome`:
+///   accepted, duplicate, invalid_signature, stale, malformed, ignored; see `WebhookRoute`).
 /// - `oauth_active_grants`: grants with a live token, read from the database at each scrape.
 /// - `task_mcp_info{version}`: always 1.
 enum ServiceMetrics {

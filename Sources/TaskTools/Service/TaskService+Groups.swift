@@ -25,10 +25,11 @@ extension TaskService {
         } catch {
             throw TaskServiceError(upstream: error, doing: "create the task group")
         }
+        let webhook = completionWebhook
         let inputs = request.rows.rows.indices.map { index in
             TaskRunInput(
                 processor: request.processor, input: request.rows.input(at: index), metadata: ["input_index": .int(index)],
-                sourcePolicy: request.sourcePolicy)
+                sourcePolicy: request.sourcePolicy, webhook: webhook)
         }
         let outcome: AddRunsOutcome
         do {

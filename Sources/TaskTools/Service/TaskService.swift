@@ -19,16 +19,22 @@ public struct TaskService: Sendable {
         public var sandbox: Bool
         /// How often a bounded wait (`getResultMarkdown`'s `wait_seconds`) checks the status.
         public var waitPollInterval: Duration
+        /// Where on this server (a path such as `/webhooks/parallel`, appended to the public base
+        /// URL at each call) Parallel should POST `task_run.status` when a run created here ends:
+        /// deep-research runs and every run of a task group. `nil`: runs ask for no webhook.
+        public var webhookPath: String?
 
         public init(
             pageTokenBudget: Int = Paginator.defaultPageTokenBudget, maxGroupRows: Int = 10_000,
-            maxDeepResearchInputCharacters: Int = 15_000, sandbox: Bool = false, waitPollInterval: Duration = .seconds(2)
+            maxDeepResearchInputCharacters: Int = 15_000, sandbox: Bool = false, waitPollInterval: Duration = .seconds(2),
+            webhookPath: String? = nil
         ) {
             self.waitPollInterval = max(.milliseconds(10), waitPollInterval)
             self.pageTokenBudget = max(Paginator.minimumPageTokenBudget, pageTokenBudget)
             self.maxGroupRows = max(1, maxGroupRows)
             self.maxDeepResearchInputCharacters = maxDeepResearchInputCharacters
             self.sandbox = sandbox
+            self.webhookPath = webhookPath
         }
     }
 
@@ -68,7 +74,8 @@ public struct TaskService: Sendable {
         let input = TaskRunInput(
             processor: request.processor, input: .string(request.input),
             taskSpec: TaskSpec(outputSchema: .text(description: nil)), metadata: ["created_via": "task-mcp"],
-            sourcePolicy: request.sourcePolicy, previousInteractionID: request.previousInteractionID, enableEvents: true)
+            sourcePolicy: request.sourcePolicy, previousInteractionID: request.previousInteractionID, enableEvents: true,
+            webhook: completionWebhook)
         let run: TaskRun
         do {
             run = try await makeClient(caller.apiKey).createRun(input)
@@ -82,6 +89,11 @@ public struct TaskService: Sendable {
         return DeepResearchCreated(
             runID: run.runID, interactionID: run.interactionID, status: run.status.rawValue, processor: run.processor,
             createdAt: run.createdAt, progressURL: progressURL(for: record), sandbox: configuration.sandbox)
+    }
+
+    /// The completion webhook new runs ask for (``Configuration/webhookPath`` on the public URL), if any.
+    var completionWebhook: WebhookSpec? {
+        configuration.webhookPath.map { WebhookSpec(url: publicBaseURL() + $0, eventTypes: [WebhookEvent.runStatusType]) }
     }
 
     // MARK: Status and results

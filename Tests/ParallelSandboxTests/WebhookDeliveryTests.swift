@@ -1,0 +1,246 @@
+import Foundation
+import Hummingbird
+import JSON
+import Logging
+import ParallelAPI
+import ParallelSandbox
+import Synchronization
+import Testing
+
+/// The sandbox sends completion webhooks as Parallel does (reference §2.10): a signed
+/// `task_run.status` POST when a run created with `webhook` ends, retried on failure.
+@Suite("Webhook delivery")
+struct WebhookDeliveryTests {
+    static let secret = "whsec_" + Data((0..<32).map { UInt8($0) }).base64EncodedString()
+
+    func configuration(
+        secret: String? = WebhookDeliveryTests.secret, timeFactor: Double = 0.0005, attempts: Int = 4
+    ) -> SandboxConfiguration {
+        SandboxConfiguration(
+            timeFactor: timeFactor, webhookSecret: secret, webhookRetryBaseDelay: .milliseconds(40), webhookMaxAttempts: attempts)
+    }
+
+    func client(_ baseURL: String) -> ParallelClient {
+        ParallelClient(apiKey: APIKey(SandboxConfiguration.demoAPIKey), configuration: .init(baseURL: baseURL))
+    }
+
+    /// Checks one delivery's headers and signature, and returns its event.
+    func verifiedEvent(_ delivery: ReceivedWebhook, sourceLocation: SourceLocation = #_sourceLocation) throws -> WebhookEvent {
+        #expect(delivery.contentType == "application/json", sourceLocation: sourceLocation)
+        #expect(delivery.id?.hasPrefix("whevent_") == true, "\(delivery.id ?? "no id")", sourceLocation: sourceLocation)
+        #expect(delivery.signature?.hasPrefix("v1,") == true, sourceLocation: sourceLocation)
+        try StandardWebhook(secret: Self.secret).verify(
+            id: delivery.id, timestamp: delivery.timestamp, signature: delivery.signature, body: delivery.body, now: Date())
+        return try WebhookEvent(body: delivery.body)
+    }
+
+    @Test("A run created with a webhook is reported, signed, once it completes")
+    func completedRunIsReported() async throws {
+        let inbox = WebhookInbox()
+        try await withWebhookReceiver(inbox) { hookURL in
+            let configuration = configuration()
+            try await Sandbox.withLoopbackServer(store: SandboxStore(configuration: configuration), configuration: configuration) { baseURL in
+                let created = try await client(baseURL).createRun(
+                    TaskRunInput(processor: "lite", input: "What is the capital of France?", webhook: WebhookSpec(url: hookURL)))
+                let deliveries = try await inbox.wait(for: 1)
+                let event = try verifiedEvent(deliveries[0])
+                #expect(event.type == "task_run.status")
+                #expect(event.run?.runID == created.runID)
+                #expect(event.run?.status == .completed)
+                #expect(event.run?.isActive == false)
+                #expect(event.timestamp == event.run?.modifiedAt)
+                // Parallel's shape exactly: no output inside.
+                let object = try JSONDecoder().decode(JSONValue.self, from: deliveries[0].body)
+                #expect(object.objectValue.map { Set($0.keys) } == ["timestamp", "type", "data"])
+                #expect(object["data"]?["output"] == nil)
+                // A 2xx answer ends the delivery.
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(await inbox.received.count == 1)
+            }
+        }
+    }
+
+    @Test("A failed run's webhook carries its error")
+    func failedRunIsReported() async throws {
+        let inbox = WebhookInbox()
+        try await withWebhookReceiver(inbox) { hookURL in
+            let configuration = configuration()
+            try await Sandbox.withLoopbackServer(store: SandboxStore(configuration: configuration), configuration: configuration) { baseURL in
+                let created = try await client(baseURL).createRun(
+                    TaskRunInput(processor: "lite", input: "sandbox:fail please", webhook: WebhookSpec(url: hookURL)))
+                let event = try verifiedEvent(try await inbox.wait(for: 1)[0])
+                #expect(event.run?.runID == created.runID)
+                #expect(event.run?.status == .failed)
+                #expect(event.run?.error?.message.isEmpty == false)
+            }
+        }
+    }
+
+    @Test("A failed delivery is retried with the same id, a fresh signature and doubling waits")
+    func failedDeliveriesAreRetried() async throws {
+        let inbox = WebhookInbox(failFirst: 2)
+        try await withWebhookReceiver(inbox) { hookURL in
+            let configuration = configuration()
+            try await Sandbox.withLoopbackServer(store: SandboxStore(configuration: configuration), configuration: configuration) { baseURL in
+                _ = try await client(baseURL).createRun(
+                    TaskRunInput(processor: "lite", input: "Retry me", webhook: WebhookSpec(url: hookURL)))
+                let deliveries = try await inbox.wait(for: 3)
+                #expect(Set(deliveries.map(\.id)).count == 1)
+                #expect(Set(deliveries.map(\.body)).count == 1)
+                for delivery in deliveries { _ = try verifiedEvent(delivery) }
+                let firstWait = deliveries[0].at.duration(to: deliveries[1].at)
+                let secondWait = deliveries[1].at.duration(to: deliveries[2].at)
+                #expect(firstWait >= .milliseconds(40), "\(firstWait)")
+                #expect(secondWait >= .milliseconds(80), "\(secondWait)")
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(await inbox.received.count == 3)
+            }
+        }
+    }
+
+    @Test("Delivery stops after the configured number of attempts")
+    func deliveryGivesUp() async throws {
+        let inbox = WebhookInbox(failFirst: 100)
+        try await withWebhookReceiver(inbox) { hookURL in
+            let configuration = configuration(attempts: 3)
+            try await Sandbox.withLoopbackServer(store: SandboxStore(configuration: configuration), configuration: configuration) { baseURL in
+                _ = try await client(baseURL).createRun(
+                    TaskRunInput(processor: "lite", input: "Nobody answers", webhook: WebhookSpec(url: hookURL)))
+                _ = try await inbox.wait(for: 3)
+                // A fourth attempt would come 160 ms after the third.
+                try await Task.sleep(for: .milliseconds(600))
+                #expect(await inbox.received.count == 3)
+            }
+        }
+    }
+
+    @Test("Every run of a group created with a webhook is reported")
+    func groupRunsAreReported() async throws {
+        let inbox = WebhookInbox()
+        try await withWebhookReceiver(inbox) { hookURL in
+            let configuration = configuration()
+            try await Sandbox.withLoopbackServer(store: SandboxStore(configuration: configuration), configuration: configuration) { baseURL in
+                let client = client(baseURL)
+                let group = try await client.createGroup()
+                let inputs = ["Acme", "Globex", "Initech"].map { name in
+                    TaskRunInput(processor: "lite", input: ["company": .string(name)], webhook: WebhookSpec(url: hookURL))
+                }
+                let added = try await client.addRuns(group.taskGroupID, inputs: inputs)
+                let events = try await inbox.wait(for: 3).map { try verifiedEvent($0) }
+                #expect(Set(events.compactMap(\.run?.runID)) == Set(added.runIDs.compactMap { $0 }))
+                #expect(events.allSatisfy { $0.run?.taskGroupID == group.taskGroupID })
+                #expect(Set(await inbox.received.map(\.id)).count == 3)
+            }
+        }
+    }
+
+    @Test("Without a webhook secret, or for a run without a webhook, nothing is sent")
+    func nothingIsSentWithoutASecretOrAWebhook() async throws {
+        let inbox = WebhookInbox()
+        try await withWebhookReceiver(inbox) { hookURL in
+            let silent = configuration(secret: nil)
+            try await Sandbox.withLoopbackServer(store: SandboxStore(configuration: silent), configuration: silent) { baseURL in
+                let run = try await client(baseURL).createRun(
+                    TaskRunInput(processor: "lite", input: "Quiet", webhook: WebhookSpec(url: hookURL)))
+                _ = try await client(baseURL).awaitResult(run.runID, deadline: .seconds(20))
+            }
+            let signing = configuration()
+            try await Sandbox.withLoopbackServer(store: SandboxStore(configuration: signing), configuration: signing) { baseURL in
+                let run = try await client(baseURL).createRun(TaskRunInput(processor: "lite", input: "No webhook asked"))
+                _ = try await client(baseURL).awaitResult(run.runID, deadline: .seconds(20))
+                try await Task.sleep(for: .milliseconds(300))
+            }
+            #expect(await inbox.received.isEmpty)
+        }
+    }
+
+    @Test("A pending webhook does not hold up the sandbox's shutdown")
+    func shutdownDoesNotWaitForPendingWebhooks() async throws {
+        let inbox = WebhookInbox()
+        try await withWebhookReceiver(inbox) { hookURL in
+            // Realistic latencies: a pro run takes at least two minutes.
+            let configuration = configuration(timeFactor: 1)
+            let start = ContinuousClock.now
+            try await Sandbox.withLoopbackServer(store: SandboxStore(configuration: configuration), configuration: configuration) { baseURL in
+                _ = try await client(baseURL).createRun(
+                    TaskRunInput(processor: "pro", input: "Slow", webhook: WebhookSpec(url: hookURL)))
+            }
+            #expect(start.duration(to: .now) < .seconds(60))
+            #expect(await inbox.received.isEmpty)
+        }
+    }
+}
+
+// MARK: A webhook receiver
+
+/// One request as the receiver saw it.
+struct ReceivedWebhook: Sendable {
+    var id: String?
+    var timestamp: String?
+    var signature: String?
+    var contentType: String?
+    var body: Data
+    var at: ContinuousClock.Instant
+}
+
+/// What a test receiver got, answering 500 to the first `failFirst` deliveries and 204 after.
+actor WebhookInbox {
+    private(set) var received: [ReceivedWebhook] = []
+    private var failuresLeft: Int
+
+    init(failFirst: Int = 0) {
+        failuresLeft = failFirst
+    }
+
+    func receive(_ delivery: ReceivedWebhook) -> HTTPResponse.Status {
+        received.append(delivery)
+        guard failuresLeft > 0 else { return .noContent }
+        failuresLeft -= 1
+        return .internalServerError
+    }
+
+    /// Waits until `count` deliveries arrived (or `limit` passed) and returns them.
+    func wait(for count: Int, limit: Duration = .seconds(20)) async throws -> [ReceivedWebhook] {
+        let deadline = ContinuousClock.now + limit
+        while received.count < count, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        try #require(received.count >= count, "\(received.count) of \(count) webhooks arrived")
+        return received
+    }
+}
+
+/// Serves `POST /hook` on 127.0.0.1 at an ephemeral port into `inbox` while `body` runs with its URL.
+func withWebhookReceiver<Value: Sendable>(_ inbox: WebhookInbox, _ body: (_ url: String) async throws -> Value) async throws -> Value {
+    let router = Router()
+    router.post("/hook") { request, _ -> Response in
+        var request = request
+        let buffer = try await request.collectBody(upTo: 1 << 20)
+        let headers = request.headers
+        func header(_ name: String) -> String? { headers[headerName(name)] }
+        let status = await inbox.receive(
+            ReceivedWebhook(
+                id: header("webhook-id"), timestamp: header("webhook-timestamp"), signature: header("webhook-signature"),
+                contentType: header("content-type"), body: Data(buffer.readableBytesView), at: .now))
+        return Response(status: status)
+    }
+    let (ports, continuation) = AsyncStream<Int>.makeStream()
+    let app = Application(
+        router: router, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
+        onServerRunning: { channel in
+            continuation.yield(channel.localAddress?.port ?? 0)
+            continuation.finish()
+        },
+        logger: Logger(label: "webhook-receiver", factory: { _ in SwiftLogNoOpLogHandler() }))
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask {
+            defer { continuation.finish() }
+            try await app.run()
+        }
+        defer { group.cancelAll() }
+        var iterator = ports.makeAsyncIterator()
+        let port = try #require(await iterator.next())
+        try #require(port > 0)
+        return try await body("http://127.0.0.1:\(port)/hook")
+    }
+}
