@@ -17,14 +17,24 @@ public struct TaskService: Sendable {
         public var maxDeepResearchInputCharacters: Int
         /// Whether the upstream is the local sandbox; results are then labelled synthetic.
         public var sandbox: Bool
-        /// How often a bounded wait (`getResultMarkdown`'s `wait_seconds`) checks the status.
+        /// How often progress is read from the status while no event stream is open (a stream
+        /// ended or failed), for bounded waits and live progress pages.
         public var waitPollInterval: Duration
+        /// The least time between two progress reports of a bounded wait (a change of status is
+        /// reported at once).
+        public var progressInterval: Duration
+        /// An event stream silent for this long is given up and reopened (Parallel's streams
+        /// normally carry an event or a keep-alive comment far more often).
+        public var streamIdleTimeout: Duration
 
         public init(
             pageTokenBudget: Int = Paginator.defaultPageTokenBudget, maxGroupRows: Int = 10_000,
-            maxDeepResearchInputCharacters: Int = 15_000, sandbox: Bool = false, waitPollInterval: Duration = .seconds(2)
+            maxDeepResearchInputCharacters: Int = 15_000, sandbox: Bool = false, waitPollInterval: Duration = .seconds(2),
+            progressInterval: Duration = .seconds(1), streamIdleTimeout: Duration = .seconds(120)
         ) {
             self.waitPollInterval = max(.milliseconds(10), waitPollInterval)
+            self.progressInterval = max(.milliseconds(10), progressInterval)
+            self.streamIdleTimeout = max(.milliseconds(100), streamIdleTimeout)
             self.pageTokenBudget = max(Paginator.minimumPageTokenBudget, pageTokenBudget)
             self.maxGroupRows = max(1, maxGroupRows)
             self.maxDeepResearchInputCharacters = maxDeepResearchInputCharacters
