@@ -110,56 +110,6 @@ public struct TaskService: Sendable {
         }
     }
 
-    /// Waits up to `limit` for a run or group to stop being active, checking its status every
-    /// ``Configuration/waitPollInterval`` and handing each check to `progress` with the time
-    /// waited so far.
-    ///
-    /// Never runs past `limit`: a status check still in flight at the deadline is abandoned.
-    /// A failed check ends the wait quietly; the result read that follows reports the error.
-    /// - Returns: whether the task had settled (is no longer active) when the wait ended.
-    @discardableResult
-    public func waitUntilSettled(
-        _ id: String, caller: Caller, limit: Duration, progress: @Sendable (StatusSummary, Duration) async -> Void
-    ) async -> Bool {
-        let clock = ContinuousClock()
-        let start = clock.now
-        let deadline = start + limit
-        while !Task.isCancelled {
-            let remaining = clock.now.duration(to: deadline)
-            guard remaining > .zero else { return false }
-            let service = self
-            guard let summary = await Self.withinTimeLimit(remaining, { try await service.status(of: id, caller: caller) }) else {
-                return false
-            }
-            if !summary.isActive { return true }
-            await progress(summary, start.duration(to: clock.now))
-            let pause = min(configuration.waitPollInterval, clock.now.duration(to: deadline))
-            guard pause > .zero else { return false }
-            do {
-                try await Task.sleep(for: pause)
-            } catch {
-                return false
-            }
-        }
-        return false
-    }
-
-    /// The operation's value, or nil when it failed or `limit` passed first (it is then cancelled).
-    static func withinTimeLimit<Value: Sendable>(
-        _ limit: Duration, _ operation: @escaping @Sendable () async throws -> Value
-    ) async -> Value? {
-        await withTaskGroup(of: Value?.self) { group in
-            group.addTask { try? await operation() }
-            group.addTask {
-                try? await Task.sleep(for: limit)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
-    }
-
     /// The current state of a run or group with everything needed to render it.
     public func snapshot(of id: String, caller: Caller, progressWindow: Duration = .zero) async throws(TaskServiceError)
         -> TaskSnapshot
