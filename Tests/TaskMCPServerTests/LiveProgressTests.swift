@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Crypto
 import Foundation
 import Hummingbird
 import JSON
@@ -311,6 +312,28 @@ struct LiveProgressTests {
             let rest = try await stream.rest(within: .seconds(10))
             #expect(!rest.contains { $0.event == "done" })
             #expect(started.duration(to: .now) < .seconds(5))
+        }
+    }
+
+    @Test func anActivePageCarriesTheLiveScriptItsPolicyAllows() async throws {
+        try await withLiveApp(sandbox: SandboxConfiguration(timeFactor: 1)) { app, _ in
+            let run = try await app.startRun()
+            let page = try await liveRequest(.GET, run.events.replacingOccurrences(of: "/events?", with: ".html?"))
+            #expect(page.status == .ok)
+            let policy = try #require(page.headers.first(name: "Content-Security-Policy"))
+            let scripts = page.text.components(separatedBy: "<script>").dropFirst()
+            try #require(scripts.count == 1, "one inline script")
+            let script = try #require(scripts.first?.components(separatedBy: "</script>").first)
+            let hash = "sha256-" + Data(SHA256.hash(data: Data(script.utf8))).base64EncodedString()
+            let directives = policy.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            #expect(directives.contains("script-src '\(hash)'"), "\(policy)")
+            #expect(directives.contains("connect-src 'self'"))
+            #expect(directives.contains("default-src 'none'"))
+            // The page's own meta policy allows it too, and names the stream the script opens.
+            #expect(page.text.contains("script-src '\(hash)'; connect-src 'self'"))
+            let token = run.events.components(separatedBy: "?view=")[1]
+            #expect(page.text.contains("data-events=\"\(run.id)/events?view=\(token)\""))
+            #expect(page.text.contains("<noscript><meta http-equiv=\"refresh\" content=\"10\"></noscript>"))
         }
     }
 }
