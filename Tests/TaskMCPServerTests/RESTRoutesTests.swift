@@ -402,11 +402,12 @@ struct RESTRoutesTests {
             #expect(document["openapi"] == "3.1.0")
             #expect(document["servers"]?.arrayValue?.first?["url"] == .string(testPublicURL))
             let paths = try #require(document["paths"]?.objectValue)
-            for path in ["/v1/deep-research", "/v1/multitask", "/mcp"] {
+            for path in ["/v1/deep-research", "/v1/multitask", "/mcp", "/{task}/events"] {
                 #expect(paths[path] != nil, "missing \(path)")
             }
             #expect(paths["/v1/deep-research"]?["post"]?["operationId"] == "createDeepResearch")
             #expect(paths["/v1/multitask"]?["post"]?["operationId"] == "createTaskGroup")
+            #expect(paths["/{task}/events"]?["get"]?["responses"]?["200"]?["content"]?["text/event-stream"] != nil)
         }
     }
 }
