@@ -123,10 +123,11 @@ func openStore(configuration: ServerConfiguration, keys: KeyMaterial, logger: Lo
     return store
 }
 
-/// Every route: health, OAuth, the MCP endpoint, the REST API and its views, the OpenAPI document.
+/// Every route: health, OAuth, the MCP endpoint, the REST API and its views, the live progress
+/// stream, the OpenAPI document.
 func buildRouter(
     configuration: ServerConfiguration, upstream: String, publicURL: PublicURL, logger: Logger, store: TokenStore, keys: KeyMaterial,
-    metrics: MetricsEndpoint?
+    metrics: MetricsEndpoint?, liveProgress: LiveProgressSettings = LiveProgressSettings()
 ) -> Router<AppRequestContext> {
     let sandbox = configuration.sandboxPort != nil
     let clientLogger = {
@@ -205,6 +206,10 @@ func buildRouter(
         if let grantID = resolved.grantID { await authorizationServer.upstreamRejected(grantID: grantID) }
     }
     endpoint.register(on: router)
+    // Live progress pages: one shared upstream subscription per task, fanned out to its viewers.
+    let progressHub = ProgressHub(service: service, limits: liveProgress.limits)
+    liveProgress.onHub(progressHub)
+    ProgressEventRoutes(service: service, authenticator: authenticator, hub: progressHub, settings: liveProgress).register(on: router)
     RESTRoutes(service: service, authenticator: authenticator, origins: origins, maxBodyBytes: configuration.maxBodyBytes, tools: tools)
         .register(on: router)
     if let webhookVerifier {

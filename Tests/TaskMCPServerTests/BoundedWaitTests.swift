@@ -1,10 +1,14 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import JSON
+import ParallelAPI
 import ParallelSandbox
+import Synchronization
 @testable import TaskMCPServer
+import TaskTools
 import Testing
 
 /// `getResultMarkdown` with `wait_seconds`: waits for completion with progress, never past the bound.
@@ -89,6 +93,88 @@ struct BoundedWaitTests {
             #expect(result["isError"] == true)
             let text = result["content"]?.arrayValue?.first?["text"]?.stringValue ?? ""
             #expect(text.contains("wait_seconds"), "\(text)")
+        }
+    }
+
+    // MARK: waitUntilSettled itself
+
+    /// A TaskService in front of a live sandbox, with quick progress settings.
+    func withService(
+        _ sandbox: SandboxConfiguration, progressInterval: Duration = .milliseconds(700),
+        _ body: @escaping @Sendable (TaskService, SandboxStore, Caller) async throws -> Void
+    ) async throws {
+        try await withUpstreamSandbox(sandbox) { baseURL, store in
+            let service = TaskService(
+                configuration: TaskService.Configuration(
+                    sandbox: true, waitPollInterval: .milliseconds(200), progressInterval: progressInterval),
+                registry: InMemoryTaskRegistry(), links: ViewLinks(key: SymmetricKey(size: .bits256)),
+                publicBaseURL: { testPublicURL },
+                makeClient: { key in
+                    ParallelClient(apiKey: key, configuration: .init(baseURL: baseURL, requestTimeout: .seconds(60), retry: .none))
+                })
+            try await body(service, store, Caller.apiKey(APIKey(demoKey)))
+        }
+    }
+
+    func startRun(_ service: TaskService, _ caller: Caller) async throws -> String {
+        try await service.createDeepResearch(["input": "How large is the European heat pump market?"], caller: caller).runID
+    }
+
+    @Test func progressLinesComeAtMostOncePerIntervalExceptChangesOfStatus() async throws {
+        try await withService(SandboxConfiguration(timeFactor: 0.02)) { service, store, caller in
+            let runID = try await startRun(service, caller)
+            let reports = Mutex<[(message: String, waited: Duration)]>([])
+            let started = ContinuousClock.now
+            let settled = await service.waitUntilSettled(runID, caller: caller, limit: .seconds(40)) { message, waited in
+                reports.withLock { $0.append((message, waited)) }
+            }
+            let elapsed = started.duration(to: .now)
+            #expect(settled)
+            let seen = reports.withLock { $0 }
+            try #require(seen.count >= 2, "\(seen)")
+            #expect(seen.allSatisfy { $0.message.hasPrefix("Run ") && $0.waited <= elapsed })
+            #expect(seen.contains { $0.message.contains("sources read of") && $0.message.contains("(progress ") }, "\(seen)")
+            #expect(!seen.contains { $0.message.hasPrefix("Run completed") }, "the settled state ends the wait instead")
+            for (earlier, later) in zip(seen, seen.dropFirst()) {
+                #expect(earlier.waited < later.waited)
+                let status = { (line: String) in line.split(separator: " ").dropFirst().first }
+                if status(earlier.message) == status(later.message) {
+                    #expect(later.waited - earlier.waited >= .milliseconds(700), "\(earlier) then \(later)")
+                }
+            }
+        }
+    }
+
+    @Test func waitUntilSettledKeepsItsBoundWhenTheUpstreamHangs() async throws {
+        try await withService(SandboxConfiguration(timeFactor: 1)) { service, store, caller in
+            let runID = try await startRun(service, caller)
+            // Every request from now on stalls for half a minute before it is answered.
+            await store.setFaults(FaultSettings(stallRate: 1, stallMs: 30_000))
+            let started = ContinuousClock.now
+            let settled = await service.waitUntilSettled(runID, caller: caller, limit: .milliseconds(1_500)) { _, _ in }
+            let elapsed = started.duration(to: .now)
+            #expect(!settled)
+            #expect(elapsed >= .milliseconds(1_500))
+            #expect(elapsed < .milliseconds(2_500), "waited \(elapsed)")
+            await store.setFaults(FaultSettings())
+        }
+    }
+
+    @Test func waitUntilSettledEndsAtOnceForAnUnknownOrFinishedTask() async throws {
+        try await withService(SandboxConfiguration(timeFactor: 0.002)) { service, store, caller in
+            let started = ContinuousClock.now
+            let unknown = await service.waitUntilSettled("trun_0000000000000000000000000000dead", caller: caller, limit: .seconds(20)) { _, _ in
+                Issue.record("no progress for an unknown run")
+            }
+            #expect(!unknown)
+            #expect(started.duration(to: .now) < .seconds(5))
+
+            let runID = try await startRun(service, caller)
+            #expect(try await eventually { try await !service.status(of: runID, caller: caller).isActive })
+            let finished = await service.waitUntilSettled(runID, caller: caller, limit: .seconds(20)) { _, _ in
+                Issue.record("no progress for a finished run")
+            }
+            #expect(finished)
         }
     }
 }

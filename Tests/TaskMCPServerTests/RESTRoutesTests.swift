@@ -6,6 +6,7 @@ import JSON
 import NIOCore
 import ParallelSandbox
 @testable import TaskMCPServer
+import TaskTools
 import Testing
 
 /// The Multitask REST API and the result views, over the router, with a live sandbox upstream.
@@ -13,8 +14,11 @@ import Testing
 struct RESTRoutesTests {
     static let csv = "company,country\nAcme,US\nGlobex,DE\nInitech,FR\n"
     static let companies = ["Acme", "Globex", "Initech"]
+    /// Only the live script (by its hash, checked against the page in `LiveProgressTests`) and
+    /// the page's own event stream are allowed beyond the inline style.
     static let contentSecurityPolicy =
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src '\(ProgressPage.liveScriptHash)'; "
+        + "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
     // MARK: Helpers
 
@@ -317,7 +321,9 @@ struct RESTRoutesTests {
             #expect(page.status == .ok)
             #expect(page.headers[.contentSecurityPolicy] == Self.contentSecurityPolicy)
             #expect(page.text.contains(run.id))
-            #expect(!page.text.lowercased().contains("<script"))
+            // While the run is active the page carries its live script, and no other.
+            let withoutLiveScript = page.text.replacingOccurrences(of: "<script>\(ProgressPage.liveScript)</script>", with: "")
+            #expect(!withoutLiveScript.lowercased().contains("<script"))
         }
     }
 
@@ -396,11 +402,12 @@ struct RESTRoutesTests {
             #expect(document["openapi"] == "3.1.0")
             #expect(document["servers"]?.arrayValue?.first?["url"] == .string(testPublicURL))
             let paths = try #require(document["paths"]?.objectValue)
-            for path in ["/v1/deep-research", "/v1/multitask", "/mcp"] {
+            for path in ["/v1/deep-research", "/v1/multitask", "/mcp", "/{task}/events"] {
                 #expect(paths[path] != nil, "missing \(path)")
             }
             #expect(paths["/v1/deep-research"]?["post"]?["operationId"] == "createDeepResearch")
             #expect(paths["/v1/multitask"]?["post"]?["operationId"] == "createTaskGroup")
+            #expect(paths["/{task}/events"]?["get"]?["responses"]?["200"]?["content"]?["text/event-stream"] != nil)
         }
     }
 }

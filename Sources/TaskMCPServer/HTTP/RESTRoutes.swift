@@ -141,7 +141,9 @@ struct RESTRoutes: Sendable {
                 SnapshotDocument(snapshot, sandbox: service.configuration.sandbox, now: Date()),
                 headers: Self.viewHeaders(contentType: "application/json"))
         case .html:
-            let links = ProgressPage.PageLinks(markdown: "\(id).md\(suffix)", json: "\(id).json\(suffix)")
+            // Browsers cannot send a bearer key with an EventSource: live updates need the view token.
+            let links = ProgressPage.PageLinks(
+                markdown: "\(id).md\(suffix)", json: "\(id).json\(suffix)", events: viewToken.map { "\(id)/events?view=\($0)" })
             let text: String
             switch snapshot {
             case .run(let run, let output, let progress):
@@ -174,11 +176,16 @@ struct RESTRoutes: Sendable {
 
     private func html(_ text: String, status: HTTPResponse.Status, headers extra: HTTPFields = [:]) -> Response {
         var headers = Self.viewHeaders(contentType: "text/html; charset=utf-8")
-        headers[.contentSecurityPolicy] =
-            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
         for field in extra { headers.append(field) }
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
+
+    /// The views' policy: nothing loads but the page's own style, its one live script (by hash)
+    /// and its own event stream; no framing.
+    static let contentSecurityPolicy =
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src '\(ProgressPage.liveScriptHash)'; "
+        + "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
     /// Views are private to whoever holds the link, and the URL carries the view token: never
     /// cache them, never leak the URL as a referrer.

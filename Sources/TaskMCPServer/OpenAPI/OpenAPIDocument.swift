@@ -166,6 +166,30 @@ enum OpenAPIDocument {
                         ], ["400", "403", "429", "502"]),
                 ]
             ],
+            "/{task}/events": [
+                "get": [
+                    "operationId": "followTaskProgress",
+                    "summary": "Live progress of a run or group as Server-Sent Events (what live progress pages follow)",
+                    "description":
+                        "`event: progress` with a JSON snapshot for each change (at most twice a second, the latest state first), a `: keep-alive` comment every 15 s, and last `event: done` (the settled snapshot) or `event: failed` (`{error, message}`), then the stream closes. Authenticate with the progress link's `view` token or your credentials.",
+                    "security": [["viewToken": []], ["bearerAuth": []], ["apiKeyHeader": []]],
+                    "parameters": [
+                        ["name": "task", "in": "path", "required": true, "schema": ["type": "string", "pattern": "^(trun|tgrp)_[A-Za-z0-9_-]+$"]],
+                        [
+                            "name": "view", "in": "query",
+                            "description": "The view token of a progress link; grants read access to this one task.",
+                            "schema": ["type": "string"],
+                        ],
+                    ],
+                    "responses": withErrors(
+                        [
+                            "200": ["description": "The event stream.", "content": ["text/event-stream": ["schema": ["type": "string"]]]],
+                            "404": problemResponse("No such task for these credentials, or the link is not valid."),
+                            "429": problemResponse("The task has as many live viewers as allowed; try again after Retry-After."),
+                            "503": problemResponse("The server has as many live viewers as allowed; try again after Retry-After."),
+                        ], ["401", "502"]),
+                ]
+            ],
             "/mcp": [
                 "post": [
                     "operationId": "mcp", "summary": "MCP Streamable HTTP endpoint (JSON-RPC 2.0; stateless)",

@@ -12,6 +12,7 @@ enum PageStyle {
         --wait-bg:#262c36;--wait-fg:#b7bfca;--wait:#6b7482;--bad-bg:#47181b;--bad-fg:#ffa39c;--bad:#f0564b;
         --warn-bg:#3d2d0f;--warn-fg:#f3c969;--warn:#e0a100;--note-bg:#2a2312;--note-border:#8a6d1f}}
         *{box-sizing:border-box}
+        [hidden]{display:none!important}
         html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
         body{margin:0;background:var(--bg);color:var(--fg);
         font:15px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;overflow-wrap:break-word}
@@ -68,6 +69,7 @@ enum PageStyle {
         .pulse{width:9px;height:9px;border-radius:50%;background:var(--run);flex:none;animation:pulse 1.6s ease-in-out infinite}
         @keyframes pulse{50%{opacity:.25}}
         @media (prefers-reduced-motion:reduce){.pulse{animation:none}}
+        #live-meter-row{margin:0 0 12px}
         .log{margin:0;padding-left:1.6em}
         .log li{color:var(--muted);margin:4px 0;white-space:pre-line;overflow-wrap:anywhere}
         .log li.latest{color:var(--fg);font-weight:600}

@@ -5,19 +5,27 @@ import WebEncoding
 
 /// The self-contained HTML page for a run or a group (`GET /{trun_…|tgrp_…}.html`).
 ///
-/// Pages use inline CSS only: no script, no external resources, light and dark themes,
-/// phone-friendly. Every upstream string is HTML-escaped; text reports go through
-/// ``SafeMarkdownHTML``. While the task is active the page refreshes itself every
-/// ``refreshSeconds`` seconds with `<meta http-equiv="refresh">`.
+/// Pages use inline CSS and no external resources, light and dark themes, phone-friendly.
+/// Every upstream string is HTML-escaped; text reports go through ``SafeMarkdownHTML``.
+///
+/// While the task is active the page keeps itself current. Given an ``PageLinks/events`` URL,
+/// it carries one inline script, ``liveScript`` (allowed by its hash, ``liveScriptHash``), that
+/// follows the live progress stream and updates the status, meter, counts and messages in place,
+/// then reloads the page once the task is done; browsers without script refresh every
+/// ``refreshSeconds`` seconds with `<meta http-equiv="refresh">` inside `<noscript>`. Without an
+/// events URL the page only refreshes.
 public struct ProgressPage: Sendable {
     /// Relative URLs of the `.md` and `.json` views of the same task (with any `?view=` token).
     public struct PageLinks: Sendable, Hashable {
         public var markdown: String?
         public var json: String?
+        /// Relative URL of the task's live progress stream (`text/event-stream`), for active pages.
+        public var events: String?
 
-        public init(markdown: String? = nil, json: String? = nil) {
+        public init(markdown: String? = nil, json: String? = nil, events: String? = nil) {
             self.markdown = markdown
             self.json = json
+            self.events = events
         }
     }
 
@@ -53,14 +61,15 @@ public struct ProgressPage: Sendable {
     {
         let summary = StatusSummary(run: run, now: now)
         let active = summary.isActive
+        let live = active ? links.events : nil
         var html = head(
-            pageTitle: "\(Self.statusTitle(run.status.rawValue)) · Task run \(run.runID)", refresh: active,
+            pageTitle: "\(Self.statusTitle(run.status.rawValue)) · Task run \(run.runID)", refresh: active, live: live,
             layout: "run", capacity: 16_384 + (output?.text?.utf8.count ?? 0) * 2)
 
         var facts: [(String, String)] = []
         if !run.processor.isEmpty { facts.append(("Processor", Self.codeHTML(run.processor))) }
         if active, let elapsed = summary.elapsedSeconds {
-            facts.append(("Elapsed", StatusSummary.duration(elapsed)))
+            facts.append(("Elapsed", Self.elapsedHTML(elapsed)))
         } else if let took = Self.duration(from: run.createdAt, to: run.modifiedAt) {
             facts.append(("Duration", StatusSummary.duration(took)))
         }
@@ -114,7 +123,7 @@ public struct ProgressPage: Sendable {
                 }
             html += "<section class=\"card\"><p class=\"muted\">\(message)</p></section>\n"
         }
-        foot(now: now, refresh: active, layout: "run", into: &html)
+        foot(now: now, refresh: active, live: live != nil, layout: "run", into: &html)
         return html
     }
 
@@ -129,9 +138,10 @@ public struct ProgressPage: Sendable {
         let inputColumns = ResultRenderer.columns(rows.map(\.inputs))
         let outputColumns = ResultRenderer.columns(rows.map(\.outputs))
         let active = group.status.isActive
+        let live = active ? links.events : nil
         let columnCount = 2 + inputColumns.count + max(outputColumns.count, 1)
         var html = head(
-            pageTitle: "\(active ? "Active" : "Completed") · Task group \(group.taskGroupID)", refresh: active,
+            pageTitle: "\(active ? "Active" : "Completed") · Task group \(group.taskGroupID)", refresh: active, live: live,
             layout: "group", capacity: 16_384 + rows.count * columnCount * 120)
 
         var facts: [(String, String)] = []
@@ -140,7 +150,7 @@ public struct ProgressPage: Sendable {
         }
         facts.append(("Runs", String(group.status.numTaskRuns)))
         if active, let elapsed = StatusSummary(group: group, now: now).elapsedSeconds {
-            facts.append(("Elapsed", StatusSummary.duration(elapsed)))
+            facts.append(("Elapsed", Self.elapsedHTML(elapsed)))
         } else if !active, let took = Self.duration(from: group.createdAt, to: group.status.modifiedAt) {
             facts.append(("Duration", StatusSummary.duration(took)))
         }
@@ -153,7 +163,7 @@ public struct ProgressPage: Sendable {
         html += "<section class=\"card results\"><h2>Results</h2>\n"
         guard !rows.isEmpty else {
             html += "<p class=\"muted\">No runs yet.</p></section>\n"
-            foot(now: now, refresh: active, layout: "group", into: &html)
+            foot(now: now, refresh: active, live: live != nil, layout: "group", into: &html)
             return html
         }
         html += "<p class=\"legend\">"
@@ -177,7 +187,7 @@ public struct ProgressPage: Sendable {
             groupRow(row, inputColumns: inputColumns, outputColumns: outputColumns, into: &html)
         }
         html += "</tbody>\n</table></div>\n</section>\n"
-        foot(now: now, refresh: active, layout: "group", into: &html)
+        foot(now: now, refresh: active, live: live != nil, layout: "group", into: &html)
         return html
     }
 
@@ -185,7 +195,7 @@ public struct ProgressPage: Sendable {
 
     /// A small page for an HTTP error, such as 401 "This link is not valid" or 404 "Task not found".
     public func renderError(status: Int, title: String, detail: String) -> String {
-        var html = head(pageTitle: "\(status) \(title)", refresh: false, layout: "error", capacity: 8_192)
+        var html = head(pageTitle: "\(status) \(title)", refresh: false, live: nil, layout: "error", capacity: 8_192)
         html += "<section class=\"card error-page\"><p class=\"status-code\">\(status)</p><h1>"
         HTMLEscaping.appendEscaped(title, to: &html)
         html += "</h1><p>"
@@ -197,8 +207,11 @@ public struct ProgressPage: Sendable {
     // MARK: - Page frame
 
     /// `<head>`, the top bar and the opening `<main>`.
-    /// - Parameter layout: the page width class of `<main>` and `<footer>`: `run`, `group` or `error`.
-    private func head(pageTitle: String, refresh: Bool, layout: String, capacity: Int) -> String {
+    /// - Parameters:
+    ///   - live: the events URL when the page follows live progress (its refresh is then only
+    ///     for browsers without script).
+    ///   - layout: the page width class of `<main>` and `<footer>`: `run`, `group` or `error`.
+    private func head(pageTitle: String, refresh: Bool, live: String?, layout: String, capacity: Int) -> String {
         var html = ""
         html.reserveCapacity(capacity)
         html += """
@@ -208,14 +221,15 @@ public struct ProgressPage: Sendable {
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; \
-            base-uri 'none'; form-action 'none'">
+            script-src '\(Self.liveScriptHash)'; connect-src 'self'; base-uri 'none'; form-action 'none'">
             <meta name="referrer" content="no-referrer">
             <meta name="robots" content="noindex, nofollow">
             <meta name="color-scheme" content="light dark">
 
             """
         if refresh, refreshSeconds > 0 {
-            html += "<meta http-equiv=\"refresh\" content=\"\(refreshSeconds)\">\n"
+            let meta = "<meta http-equiv=\"refresh\" content=\"\(refreshSeconds)\">"
+            html += live == nil ? meta + "\n" : "<noscript>" + meta + "</noscript>\n"
         }
         html += "<title>"
         HTMLEscaping.appendEscaped(pageTitle + " — " + title, to: &html)
@@ -227,7 +241,13 @@ public struct ProgressPage: Sendable {
         if sandbox {
             html += "<div class=\"sandbox\" role=\"note\">SANDBOX — synthetic results from the local Parallel emulator</div>\n"
         }
-        html += "<main class=\"\(layout)\">\n"
+        html += "<main class=\"\(layout)\""
+        if let live {
+            html += " data-events=\""
+            HTMLEscaping.appendEscaped(live, to: &html)
+            html += "\" data-refresh=\"\(max(refreshSeconds, 0))\""
+        }
+        html += ">\n"
         return html
     }
 
@@ -236,7 +256,7 @@ public struct ProgressPage: Sendable {
         into html: inout String
     ) {
         html += "<section class=\"page-head\">\n<div class=\"title-row\"><h1>\(kind)</h1>"
-        html += "<span class=\"badge \(badgeClass)\">"
+        html += "<span class=\"badge \(badgeClass)\" id=\"live-status\">"
         HTMLEscaping.appendEscaped(status.replacingOccurrences(of: "_", with: " "), to: &html)
         html += "</span>"
         let views = [("Markdown", links.markdown), ("JSON", links.json)].compactMap { label, url in
@@ -262,13 +282,17 @@ public struct ProgressPage: Sendable {
         html += "</section>\n"
     }
 
-    private func foot(now: Date, refresh: Bool, layout: String, into html: inout String) {
+    private func foot(now: Date, refresh: Bool, live: Bool, layout: String, into html: inout String) {
         html += "</main>\n<footer class=\"\(layout)\">Updated "
         html += Self.timestamp(now)
-        if refresh, refreshSeconds > 0 {
-            html += " · refreshes every \(refreshSeconds) s while the task is active"
+        if refresh, refreshSeconds > 0 || live {
+            html += " · <span id=\"live-footer\">"
+            html += refreshSeconds > 0 ? "refreshes every \(refreshSeconds) s while the task is active" : "refreshing is off"
+            html += "</span>"
         }
-        html += "</footer>\n</body>\n</html>\n"
+        html += "</footer>\n"
+        if live { html += "<script>" + Self.liveScript + "</script>\n" }
+        html += "</body>\n</html>\n"
     }
 
     static let untrustedNote =
@@ -279,22 +303,21 @@ public struct ProgressPage: Sendable {
 
     private func progressSection(_ progress: [String], into html: inout String) {
         html += "<section class=\"card\"><h2>Progress</h2>\n<p class=\"live\"><span class=\"pulse\"></span>"
-        html += "Working on it"
+        html += "<span id=\"live-note\">Working on it"
         if refreshSeconds > 0 { html += " — this page updates every \(refreshSeconds) s" }
-        html += ".</p>\n"
+        html += ".</span></p>\n"
+        // Filled in by the live script once the run reports its meter and sources.
+        html += "<div class=\"meter\" id=\"live-meter-row\" hidden><progress id=\"live-meter\" value=\"0\" max=\"100\">"
+        html += "0%</progress><span class=\"meter-label\" id=\"live-meter-label\"></span></div>\n"
         let recent = progress.suffix(Self.maxProgressMessages)
-        if recent.isEmpty {
-            html += "<p class=\"muted\">No progress messages yet.</p>\n"
-        } else {
-            html += "<ol class=\"log\">\n"
-            for (offset, message) in recent.enumerated() {
-                html += offset == recent.count - 1 ? "<li class=\"latest\">" : "<li>"
-                HTMLEscaping.appendEscaped(MarkdownText.shorten(message, to: 600).text, to: &html)
-                html += "</li>\n"
-            }
-            html += "</ol>\n"
+        html += "<p class=\"muted\" id=\"live-empty\"\(recent.isEmpty ? "" : " hidden")>No progress messages yet.</p>\n"
+        html += "<ol class=\"log\" id=\"live-log\"\(recent.isEmpty ? " hidden" : "")>\n"
+        for (offset, message) in recent.enumerated() {
+            html += offset == recent.count - 1 ? "<li class=\"latest\">" : "<li>"
+            HTMLEscaping.appendEscaped(MarkdownText.shorten(message, to: 600).text, to: &html)
+            html += "</li>\n"
         }
-        html += "</section>\n"
+        html += "</ol>\n</section>\n"
     }
 
     private func errorSection(_ error: ErrorObject?, into html: inout String) {
@@ -374,14 +397,15 @@ public struct ProgressPage: Sendable {
         let total = status.numTaskRuns
         let finished = status.count(.completed) + status.count(.failed) + status.count(.cancelled)
         let percent = total > 0 ? finished * 100 / total : 0
-        html += "<section class=\"card summary\">\n<div class=\"meter\"><progress value=\"\(finished)\" "
+        html += "<section class=\"card summary\">\n<div class=\"meter\"><progress id=\"live-meter\" value=\"\(finished)\" "
         html += "max=\"\(max(total, 1))\">\(percent)%</progress>"
-        html += "<span class=\"meter-label\"><strong>\(finished)</strong> of \(total) finished · \(percent)%</span></div>\n"
+        html += "<span class=\"meter-label\"><strong id=\"live-finished\">\(finished)</strong> of <span id=\"live-runs\">\(total)</span>"
+        html += " finished · <span id=\"live-percent\">\(percent)%</span></span></div>\n"
         html += "<ul class=\"counts\">"
         var shown: [RunStatus] = [.queued, .running, .completed, .failed, .cancelled]
         shown += [.cancelling, .actionRequired].filter { status.count($0) > 0 }
         for runStatus in shown {
-            html += "<li><span class=\"dot \(Self.badgeClass(runStatus))\"></span><strong>"
+            html += "<li><span class=\"dot \(Self.badgeClass(runStatus))\"></span><strong data-count=\"\(runStatus.rawValue)\">"
             html += "\(status.count(runStatus))</strong> \(runStatus.rawValue.replacingOccurrences(of: "_", with: " "))</li>"
         }
         let known = Set(RunStatus.allKnown.map(\.rawValue))
@@ -391,12 +415,11 @@ public struct ProgressPage: Sendable {
             HTMLEscaping.appendEscaped(name, to: &html)
             html += "</li>"
         }
-        html += "<li class=\"total\">of <strong>\(total)</strong> total</li></ul>\n"
-        if let message = status.statusMessage, !message.isEmpty {
-            html += "<p class=\"muted\">"
-            HTMLEscaping.appendEscaped(message, to: &html)
-            html += "</p>\n"
-        }
+        html += "<li class=\"total\">of <strong id=\"live-total\">\(total)</strong> total</li></ul>\n"
+        let message = status.statusMessage ?? ""
+        html += "<p class=\"muted\" id=\"live-group-message\"\(message.isEmpty ? " hidden" : "")>"
+        HTMLEscaping.appendEscaped(message, to: &html)
+        html += "</p>\n"
         html += "</section>\n"
     }
 
@@ -502,6 +525,11 @@ public struct ProgressPage: Sendable {
     }
 
     private static func codeHTML(_ text: String) -> String { "<code>" + HTMLEscaping.escape(text) + "</code>" }
+
+    /// The elapsed time of an active task; the live script keeps counting from `data-seconds`.
+    private static func elapsedHTML(_ seconds: Int) -> String {
+        "<span id=\"live-elapsed\" data-seconds=\"\(seconds)\">\(StatusSummary.duration(seconds))</span>"
+    }
 
     /// Whole seconds between two RFC 3339 timestamps, when both parse.
     static func duration(from start: String?, to end: String?) -> Int? {

@@ -17,19 +17,28 @@ public struct TaskService: Sendable {
         public var maxDeepResearchInputCharacters: Int
         /// Whether the upstream is the local sandbox; results are then labelled synthetic.
         public var sandbox: Bool
-        /// How often a bounded wait (`getResultMarkdown`'s `wait_seconds`) checks the status.
+        /// How often progress is read from the status while no event stream is open (a stream
+        /// ended or failed), for bounded waits and live progress pages.
         public var waitPollInterval: Duration
         /// Where on this server (a path such as `/webhooks/parallel`, appended to the public base
         /// URL at each call) Parallel should POST `task_run.status` when a run created here ends:
         /// deep-research runs and every run of a task group. `nil`: runs ask for no webhook.
         public var webhookPath: String?
+        /// The least time between two progress reports of a bounded wait (a change of status is
+        /// reported at once).
+        public var progressInterval: Duration
+        /// An event stream silent for this long is given up and reopened (Parallel's streams
+        /// normally carry an event or a keep-alive comment far more often).
+        public var streamIdleTimeout: Duration
 
         public init(
             pageTokenBudget: Int = Paginator.defaultPageTokenBudget, maxGroupRows: Int = 10_000,
             maxDeepResearchInputCharacters: Int = 15_000, sandbox: Bool = false, waitPollInterval: Duration = .seconds(2),
-            webhookPath: String? = nil
+            webhookPath: String? = nil, progressInterval: Duration = .seconds(1), streamIdleTimeout: Duration = .seconds(120)
         ) {
             self.waitPollInterval = max(.milliseconds(10), waitPollInterval)
+            self.progressInterval = max(.milliseconds(10), progressInterval)
+            self.streamIdleTimeout = max(.milliseconds(100), streamIdleTimeout)
             self.pageTokenBudget = max(Paginator.minimumPageTokenBudget, pageTokenBudget)
             self.maxGroupRows = max(1, maxGroupRows)
             self.maxDeepResearchInputCharacters = maxDeepResearchInputCharacters
@@ -109,56 +118,6 @@ public struct TaskService: Sendable {
             }
         } catch {
             throw TaskServiceError(upstream: error, doing: "read the status of \(task)")
-        }
-    }
-
-    /// Waits up to `limit` for a run or group to stop being active, checking its status every
-    /// ``Configuration/waitPollInterval`` and handing each check to `progress` with the time
-    /// waited so far.
-    ///
-    /// Never runs past `limit`: a status check still in flight at the deadline is abandoned.
-    /// A failed check ends the wait quietly; the result read that follows reports the error.
-    /// - Returns: whether the task had settled (is no longer active) when the wait ended.
-    @discardableResult
-    public func waitUntilSettled(
-        _ id: String, caller: Caller, limit: Duration, progress: @Sendable (StatusSummary, Duration) async -> Void
-    ) async -> Bool {
-        let clock = ContinuousClock()
-        let start = clock.now
-        let deadline = start + limit
-        while !Task.isCancelled {
-            let remaining = clock.now.duration(to: deadline)
-            guard remaining > .zero else { return false }
-            let service = self
-            guard let summary = await Self.withinTimeLimit(remaining, { try await service.status(of: id, caller: caller) }) else {
-                return false
-            }
-            if !summary.isActive { return true }
-            await progress(summary, start.duration(to: clock.now))
-            let pause = min(configuration.waitPollInterval, clock.now.duration(to: deadline))
-            guard pause > .zero else { return false }
-            do {
-                try await Task.sleep(for: pause)
-            } catch {
-                return false
-            }
-        }
-        return false
-    }
-
-    /// The operation's value, or nil when it failed or `limit` passed first (it is then cancelled).
-    static func withinTimeLimit<Value: Sendable>(
-        _ limit: Duration, _ operation: @escaping @Sendable () async throws -> Value
-    ) async -> Value? {
-        await withTaskGroup(of: Value?.self) { group in
-            group.addTask { try? await operation() }
-            group.addTask {
-                try? await Task.sleep(for: limit)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
         }
     }
 

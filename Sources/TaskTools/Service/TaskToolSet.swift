@@ -371,22 +371,14 @@ struct GetResultMarkdownTool: ToolHandler {
         return try await TaskToolSet.asCaller { caller throws(TaskServiceError) in
             let id = arguments["taskRunOrGroupId"]?.stringValue ?? ""
             if wait > 0 {
-                await service.waitUntilSettled(id, caller: caller, limit: .seconds(wait)) { summary, waited in
-                    await context.report(
-                        ProgressUpdate(progress: waited / .seconds(1), total: Double(wait), message: Self.progressMessage(summary)))
+                // Progress is the seconds waited (strictly increasing, at most `wait`).
+                await service.waitUntilSettled(id, caller: caller, limit: .seconds(wait)) { message, waited in
+                    await context.report(ProgressUpdate(progress: waited / .seconds(1), total: Double(wait), message: message))
                 }
             }
             let page = try await service.resultMarkdown(
                 of: id, basis: arguments["basis"]?.stringValue, cursor: arguments["cursor"]?.stringValue, caller: caller)
             return CallToolResult(content: [.text(page.text)])
-        }
-    }
-
-    /// A one-line progress message: the status, with counts for a group.
-    static func progressMessage(_ summary: StatusSummary) -> String {
-        switch summary.kind {
-        case .run: "Run \(summary.status)"
-        case .group: "Group \(summary.status): " + StatusSummary.countsText(counts: summary.counts ?? [:], total: summary.total ?? 0)
         }
     }
 }

@@ -141,9 +141,8 @@ public struct TaskToolTasks: MCPTaskProvider {
             guard !Task.isCancelled else { throw .unavailable("the request was cancelled") }
             let caller = try Self.caller()
             // Waits in slices, so that a cancellation through tasks/cancel is seen within one.
-            await service.waitUntilSettled(task.upstreamID, caller: caller, limit: .seconds(30)) { summary, _ in
-                await context.report(
-                    ProgressUpdate(progress: start.duration(to: clock.now) / .seconds(1), message: Self.workingMessage(summary)))
+            await service.waitUntilSettled(task.upstreamID, caller: caller, limit: .seconds(30)) { message, _ in
+                await context.report(ProgressUpdate(progress: start.duration(to: clock.now) / .seconds(1), message: message))
             }
             guard !Task.isCancelled else { throw .unavailable("the request was cancelled") }
         }

@@ -82,8 +82,8 @@ enum PageFixtures {
             run: Fixtures.run(status: .running), output: nil, progress: progress, links: PageFixtures.links,
             now: PageFixtures.now)
         #expect(html.contains(#"<meta http-equiv="refresh" content="10">"#))
-        #expect(html.contains(#"<span class="badge b-running">running</span>"#))
-        #expect(html.contains("<dt>Elapsed</dt><dd>4m 12s</dd>"))
+        #expect(html.contains(#"<span class="badge b-running" id="live-status">running</span>"#))
+        #expect(html.contains(#"<dt>Elapsed</dt><dd><span id="live-elapsed" data-seconds="252">4m 12s</span></dd>"#))
         #expect(!html.contains("Step 4:"))
         #expect(html.contains("Step 5: searching &lt;b&gt;filings&lt;/b&gt;"))
         #expect(html.contains(#"<li class="latest">Step 14:"#))
@@ -108,7 +108,7 @@ enum PageFixtures {
         let html = page.render(
             run: Fixtures.run(), output: PageFixtures.textOutput(), links: PageFixtures.links, now: PageFixtures.now)
         #expect(!html.contains("http-equiv=\"refresh\""))
-        #expect(html.contains(#"<span class="badge b-completed">completed</span>"#))
+        #expect(html.contains(#"<span class="badge b-completed" id="live-status">completed</span>"#))
         #expect(html.contains("<dt>Processor</dt><dd><code>pro</code></dd>"))
         #expect(html.contains("<dt>Confidence</dt><dd>🟢 high</dd>"))
         #expect(html.contains("<h1>Acme Corp &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;</h1>"))
@@ -187,11 +187,11 @@ enum PageFixtures {
         let group = Fixtures.group(counts: ["completed": 5, "failed": 1, "running": 2], total: 8, active: true)
         let html = page.render(group: group, runs: PageFixtures.groupRuns(6), links: PageFixtures.links, now: PageFixtures.now)
         #expect(html.contains(#"<meta http-equiv="refresh" content="10">"#))
-        #expect(html.contains(#"<progress value="6" max="8">75%</progress>"#))
-        #expect(html.contains("<strong>6</strong> of 8 finished · 75%"))
-        #expect(html.contains("<strong>2</strong> running</li>"))
-        #expect(html.contains("<strong>0</strong> queued</li>"))
-        #expect(html.contains("<strong>0</strong> cancelled</li>"))
+        #expect(html.contains(#"<progress id="live-meter" value="6" max="8">75%</progress>"#))
+        #expect(html.contains(#"<strong id="live-finished">6</strong> of <span id="live-runs">8</span> finished · <span id="live-percent">75%</span>"#))
+        #expect(html.contains(#"<strong data-count="running">2</strong> running</li>"#))
+        #expect(html.contains(#"<strong data-count="queued">0</strong> queued</li>"#))
+        #expect(html.contains(#"<strong data-count="cancelled">0</strong> cancelled</li>"#))
         #expect(html.contains("<dt>Processor</dt><dd><code>core</code></dd>"))
         #expect(html.contains(#"<th class="in" scope="col">company</th><th class="in" scope="col">country</th>"#))
         #expect(html.contains(#"<th class="out o1" scope="col">ceo</th><th class="out" scope="col">revenue</th>"#))
@@ -217,7 +217,7 @@ enum PageFixtures {
         let group = Fixtures.group(counts: ["completed": 2], total: 2, active: false)
         let html = page.render(group: group, runs: PageFixtures.groupRuns(2), links: .init(), now: PageFixtures.now)
         #expect(!html.contains("http-equiv=\"refresh\""))
-        #expect(html.contains(#"<span class="badge b-completed">completed</span>"#))
+        #expect(html.contains(#"<span class="badge b-completed" id="live-status">completed</span>"#))
         try PageChecks.wellFormed(html)
     }
 
@@ -260,6 +260,64 @@ enum PageFixtures {
     }
 }
 
+@Suite struct LiveProgressPageTests {
+    static let links = ProgressPage.PageLinks(markdown: "trun_1.md?view=t", json: "trun_1.json?view=t", events: "trun_1/events?view=t&x=\"<y>")
+
+    @Test func anActiveRunWithAnEventsLinkFollowsItLiveAndRefreshesOnlyWithoutScript() throws {
+        let html = ProgressPage().render(
+            run: Fixtures.run(status: .running), output: nil, progress: ["Searching"], links: Self.links, now: PageFixtures.now)
+        #expect(html.contains(#"<main class="run" data-events="trun_1/events?view=t&amp;x=&quot;&lt;y&gt;" data-refresh="10">"#))
+        #expect(html.contains(#"<noscript><meta http-equiv="refresh" content="10"></noscript>"#))
+        #expect(html.components(separatedBy: "http-equiv=\"refresh\"").count == 2, "one refresh, inside <noscript>")
+        #expect(html.contains("<script>\(ProgressPage.liveScript)</script>\n</body>"))
+        #expect(html.components(separatedBy: "<script").count == 2)
+        // The elements the script updates.
+        for id in ["live-status", "live-elapsed", "live-note", "live-meter-row", "live-meter", "live-meter-label", "live-log", "live-empty", "live-footer"] {
+            #expect(html.contains("id=\"\(id)\""), "\(id)")
+        }
+        #expect(html.contains(#"<p class="muted" id="live-empty" hidden>"#))
+        #expect(html.contains(#"<ol class="log" id="live-log">"#))
+        // The page's own policy allows exactly this script.
+        #expect(html.contains("script-src '\(ProgressPage.liveScriptHash)'; connect-src 'self'"))
+        try PageChecks.wellFormed(html)
+    }
+
+    @Test func anActiveGroupFollowsItsCountsLive() throws {
+        let group = Fixtures.group(counts: ["completed": 1, "running": 2], total: 3, active: true)
+        let html = ProgressPage().render(group: group, runs: PageFixtures.groupRuns(3), links: Self.links, now: PageFixtures.now)
+        #expect(html.contains("<script>\(ProgressPage.liveScript)</script>"))
+        #expect(html.contains(#"<main class="group" data-events="#))
+        #expect(html.contains(#"id="live-total">3</strong>"#))
+        try PageChecks.wellFormed(html)
+    }
+
+    @Test func finishedTasksAndPagesWithoutAnEventsLinkCarryNoScript() throws {
+        let finished = ProgressPage().render(run: Fixtures.run(), output: PageFixtures.textOutput(), links: Self.links, now: PageFixtures.now)
+        let plain = ProgressPage().render(run: Fixtures.run(status: .running), output: nil, links: PageFixtures.links, now: PageFixtures.now)
+        let group = ProgressPage().render(
+            group: Fixtures.group(counts: ["completed": 2], total: 2, active: false), runs: PageFixtures.groupRuns(2),
+            links: Self.links, now: PageFixtures.now)
+        for html in [finished, plain, group] {
+            #expect(!html.contains("<script"))
+            #expect(!html.contains("data-events"))
+            #expect(!html.contains("<noscript>"))
+        }
+        #expect(plain.contains(#"<meta http-equiv="refresh" content="10">"#))
+    }
+
+    @Test func theScriptSetsTextNeverMarkup() {
+        let script = ProgressPage.liveScript
+        #expect(!script.contains("innerHTML"))
+        #expect(!script.contains("outerHTML"))
+        #expect(!script.contains("insertAdjacentHTML"))
+        #expect(!script.contains("document.write"))
+        #expect(!script.contains("eval("))
+        #expect(!script.lowercased().contains("</script"))
+        #expect(script.contains("textContent"))
+        #expect(ProgressPage.liveScriptHash.hasPrefix("sha256-") && ProgressPage.liveScriptHash.count == 51)
+    }
+}
+
 @Suite struct ProgressPageSafetyTests {
     @Test func noPageEverContainsScriptOrExternalResources() throws {
         let hostile = "<script>x</script><SCRIPT src=//e></SCRIPT><img src=https://e/x onerror=y>"
@@ -295,6 +353,19 @@ enum PageFixtures {
             #expect(html.contains("prefers-color-scheme:dark"))
             try PageChecks.wellFormed(html)
         }
+        // Live pages carry the fixed script and nothing else executable; hostile text stays text.
+        let live = ProgressPage.PageLinks(markdown: hostile, json: hostile, events: hostile)
+        let livePages = [
+            pages.render(run: Fixtures.run(status: .running), output: nil, progress: [hostile], links: live, now: PageFixtures.now),
+            pages.render(group: group, runs: runs, links: live, now: PageFixtures.now),
+        ]
+        for html in livePages {
+            let withoutScript = html.replacingOccurrences(of: "<script>" + ProgressPage.liveScript + "</script>", with: "")
+            #expect(withoutScript.count < html.count)
+            #expect(!withoutScript.lowercased().contains("<script"))
+            #expect(!withoutScript.lowercased().contains("<img"))
+            try PageChecks.wellFormed(html)
+        }
     }
 }
 
@@ -313,6 +384,11 @@ enum PageChecks {
         #expect(head.components(separatedBy: "<style>").count == 2, sourceLocation: sourceLocation)
         rest = rest[body.upperBound...]
         stack = ["html", "body"]
+        // The live script is fixed text (checked by its hash): skip it like the stylesheet.
+        while let script = rest.range(of: "<script>"), let end = rest.range(of: "</script>", range: script.upperBound..<rest.endIndex) {
+            #expect(rest[script.upperBound..<end.lowerBound] == ProgressPage.liveScript, sourceLocation: sourceLocation)
+            rest = rest[..<script.lowerBound] + rest[end.upperBound...]
+        }
         while let open = rest.firstIndex(of: "<") {
             let afterOpen = rest.index(after: open)
             guard let close = rest[afterOpen...].firstIndex(of: ">") else {

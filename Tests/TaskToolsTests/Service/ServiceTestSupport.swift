@@ -48,14 +48,16 @@ struct ClientSettings: Sendable {
 func withService<Value: Sendable>(
     sandbox configuration: SandboxConfiguration = SandboxConfiguration(timeFactor: 0.002),
     pageTokenBudget: Int = Paginator.defaultPageTokenBudget, client settings: ClientSettings = ClientSettings(),
-    webhookPath: String? = nil, _ body: @Sendable (ServiceHarness) async throws -> Value
+    webhookPath: String? = nil, configure: @Sendable (inout TaskService.Configuration) -> Void = { _ in },
+    _ body: @Sendable (ServiceHarness) async throws -> Value
 ) async throws -> Value {
     let store = SandboxStore(configuration: configuration)
     return try await Sandbox.withLoopbackServer(store: store, configuration: configuration) { baseURL in
         let registry = InMemoryTaskRegistry()
+        var serviceConfiguration = TaskService.Configuration(pageTokenBudget: pageTokenBudget, sandbox: true, webhookPath: webhookPath)
+        configure(&serviceConfiguration)
         let service = TaskService(
-            configuration: TaskService.Configuration(pageTokenBudget: pageTokenBudget, sandbox: true, webhookPath: webhookPath),
-            registry: registry,
+            configuration: serviceConfiguration, registry: registry,
             links: ViewLinks(key: SymmetricKey(size: .bits256)), publicBaseURL: { servicePublicURL },
             makeClient: { key in
                 ParallelClient(
