@@ -22,9 +22,9 @@ struct KeepAliveTests {
 
     /// Sleeps, then answers; it never reports progress.
     struct QuietTool: ToolHandler {
-        var tool: Tool { Tool(name: "quiet", description: "Sleeps 350 ms.") }
+        var tool: Tool { Tool(name: "quiet", description: "Sleeps 1 s.") }
         func call(_ arguments: [String: JSONValue], context: ToolCallContext) async throws -> CallToolResult {
-            try await Task.sleep(for: .milliseconds(350))
+            try await Task.sleep(for: .seconds(1))
             return CallToolResult(content: [.text("done")])
         }
     }
