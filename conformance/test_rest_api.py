@@ -3,6 +3,9 @@ the progress-link views ``/{id}.html|.md|.json``, and RFC 9457 problem responses
 
 from __future__ import annotations
 
+import json
+import re
+
 import time
 from typing import Optional
 from urllib.parse import parse_qs, urlparse
@@ -111,15 +114,21 @@ def test_multitask_202_with_location_and_views(tm_http: httpx.Client, tm_anon: h
     assert url.path == f"/{gid}.html", url.path
     token = view_token(group["progress_url"])
 
-    # The HTML page opens without credentials (the link is the credential) and runs no script.
+    # The HTML page opens without credentials (the link is the credential). The only script it
+    # may run is its own live-progress script, allowed by hash: no inline handlers, no
+    # 'unsafe-inline' scripts, connections only to this server.
     page = tm_anon.get(f"/{gid}.html", params={"view": token})
     assert page.status_code == 200, f"{page.status_code} {page.text[:300]}"
     assert page.headers["content-type"].startswith("text/html"), page.headers
     html = page.text
-    assert "<script" not in html.lower(), "the progress page contains a <script> element"
+    assert html.lower().count("<script") <= 1, "more than one <script> element on the progress page"
     assert " on" + "load=" not in html.lower() and "javascript:" not in html.lower()
     csp = page.headers.get("content-security-policy", "")
-    assert "default-src 'none'" in csp and "script-src" not in csp, csp
+    directives = {d.strip().split(" ", 1)[0]: d.strip() for d in csp.split(";") if d.strip()}
+    assert directives.get("default-src") == "default-src 'none'", csp
+    # One policy for every page: the hash admits the live script and nothing else.
+    assert re.fullmatch(r"script-src 'sha256-[A-Za-z0-9+/]+=*'", directives.get("script-src", "")), csp
+    assert directives.get("connect-src") == "connect-src 'self'", csp
     assert "no-store" in page.headers.get("cache-control", ""), page.headers
     assert page.headers.get("referrer-policy") == "no-referrer", page.headers
     assert gid in html
@@ -295,3 +304,29 @@ def test_key_rejected_upstream_is_401_with_challenge(tm_anon: httpx.Client, tm_h
         f"401 without a WWW-Authenticate challenge: headers={dict(r.headers)}"
     )
     check_problem(r, 401)
+
+
+def test_live_progress_events_stream_ends_with_done(tm_anon: httpx.Client, group: dict) -> None:
+    """GET /{id}/events with the view token: an SSE stream of progress snapshots (JSON), then
+    `done` once the group has finished, then the server closes it."""
+    gid = group["taskgroup_id"]
+    token = view_token(group["progress_url"])
+    events: list[tuple[str, str]] = []
+    with tm_anon.stream("GET", f"/{gid}/events", params={"view": token}, timeout=60) as response:
+        assert response.status_code == 200, response.read()[:300]
+        assert response.headers["content-type"].startswith("text/event-stream"), response.headers
+        name, data = None, []
+        for line in response.iter_lines():
+            if line.startswith("event:"):
+                name = line.split(":", 1)[1].strip()
+            elif line.startswith("data:"):
+                data.append(line.split(":", 1)[1].strip())
+            elif line == "" and name:
+                events.append((name, "\n".join(data)))
+                name, data = None, []
+    names = [name for name, _ in events]
+    assert names and names[-1] == "done", names
+    progress = [json.loads(data) for name, data in events if name == "progress"]
+    assert progress, names
+    assert all(p["id"] == gid for p in progress), progress
+    assert tm_anon.get(f"/{gid}/events", params={"view": "not-a-token"}).status_code == 404
