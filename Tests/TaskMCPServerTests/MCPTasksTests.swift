@@ -144,6 +144,18 @@ struct MCPTasksServerTests {
                 let after = try #require(try await post(client, "tasks/get", ["taskId": .string(taskID)])["result"])
                 #expect(after["status"] == "failed")
                 #expect(after["statusMessage"]?.stringValue?.contains("budget exceeded") == true)
+
+                // A run Parallel cancelled fails the call (the client did not cancel it), as the
+                // webhook route records it.
+                let other = try await createTask(client)
+                try await store.writer.write { db in
+                    try db.execute(
+                        sql: "UPDATE tasks SET settled_status = 'cancelled' WHERE id = (SELECT upstream_id FROM mcp_tasks WHERE id = ?)",
+                        arguments: [other])
+                }
+                let cancelledUpstream = try #require(try await post(client, "tasks/get", ["taskId": .string(other)])["result"])
+                #expect(cancelledUpstream["status"] == "failed")
+                #expect(cancelledUpstream["statusMessage"]?.stringValue?.contains("cancelled at Parallel") == true)
             }
         }
     }

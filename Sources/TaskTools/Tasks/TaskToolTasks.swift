@@ -51,12 +51,14 @@ public struct TaskToolTasks: MCPTaskProvider {
     public func createTask(_ request: MCPTaskRequest, context: ToolCallContext) async throws(MCPTaskFailure) -> MCPTaskCreated {
         let caller = try Self.caller()
         let upstreamID: String
+        let processor: String
         let immediate: String
         do {
             switch request.toolName {
             case "createDeepResearch":
                 let created = try await service.createDeepResearch(request.arguments, caller: caller)
                 upstreamID = created.runID
+                processor = created.processor
                 immediate = """
                     Deep research run \(created.runID) started on \(created.processor) \
                     (\(Processors.latencyAndCost(created.processor) ?? "several minutes")). \
@@ -66,6 +68,7 @@ public struct TaskToolTasks: MCPTaskProvider {
             case "createTaskGroup":
                 let created = try await service.createTaskGroup(request.arguments, caller: caller)
                 upstreamID = created.groupID
+                processor = created.processor
                 immediate = created.text
             default:
                 throw MCPTaskFailure.rejected(ToolError("\(request.toolName) cannot run as a task."))
@@ -83,15 +86,13 @@ public struct TaskToolTasks: MCPTaskProvider {
         let record = MCPTaskRecord(
             id: Self.newTaskID(), owner: context.principal ?? caller.subject, upstreamID: upstreamID, tool: request.toolName,
             status: .working, statusMessage: "Parallel accepted \(upstreamID); it is running.", createdAt: now, updatedAt: now,
-            ttlMilliseconds: Self.milliseconds(ttl), expiresAt: now.addingTimeInterval(ttl / .seconds(1)))
+            ttlMilliseconds: Self.milliseconds(ttl), expiresAt: now.addingTimeInterval(ttl / .seconds(1)), processor: processor)
         do {
             try await store.createMCPTask(record)
         } catch {
             throw .unavailable("\(upstreamID) was created at Parallel, but its task could not be recorded; read it with getResultMarkdown")
         }
-        var stored = record
-        stored.processor = try? await store.mcpTask(id: record.id, owner: record.owner, now: now)?.processor
-        return MCPTaskCreated(task: mcpTask(stored), immediateResponse: immediate)
+        return MCPTaskCreated(task: mcpTask(record), immediateResponse: immediate)
     }
 
     public func task(id: String, context: ToolCallContext) async throws(MCPTaskFailure) -> MCPTask {
@@ -191,14 +192,7 @@ public struct TaskToolTasks: MCPTaskProvider {
     func refreshed(_ record: MCPTaskRecord) async throws(MCPTaskFailure) -> MCPTaskRecord {
         guard record.status == .working else { return record }
         if let settlement = record.upstreamSettlement {
-            let status: MCPTaskStatus =
-                switch settlement.status {
-                case "failed": .failed
-                case "cancelled": .cancelled
-                default: .completed
-                }
-            let message = status == .failed ? "\(record.upstreamID) failed: \(settlement.message ?? "no reason given")" : "\(record.upstreamID) finished."
-            return await settle(record, status: status, message: message)
+            return await settle(record, upstreamStatus: settlement.status, error: settlement.message, finished: "\(record.upstreamID) finished.")
         }
         guard let caller = RequestCaller.current else { return record }
         let summary: StatusSummary
@@ -215,24 +209,24 @@ public struct TaskToolTasks: MCPTaskProvider {
             working.statusMessage = Self.workingMessage(summary)
             return working
         }
-        let status: MCPTaskStatus =
-            switch summary.status {
-            case "failed": .failed
-            case "cancelled": .cancelled
-            default: .completed
+        let finished =
+            switch summary.kind {
+            case .group: "Group finished: " + StatusSummary.countsText(counts: summary.counts ?? [:], total: summary.total ?? 0)
+            case .run: "\(record.upstreamID) completed."
             }
-        let message: String =
-            switch (summary.kind, status) {
-            case (_, .failed): "\(record.upstreamID) failed: \(summary.errorMessage ?? "no reason given")"
-            case (_, .cancelled): "\(record.upstreamID) was cancelled at Parallel."
-            case (.group, _):
-                "Group finished: " + StatusSummary.countsText(counts: summary.counts ?? [:], total: summary.total ?? 0)
-            case (.run, _): "\(record.upstreamID) completed."
-            }
-        return await settle(record, status: status, message: message)
+        return await settle(record, upstreamStatus: summary.status, error: summary.errorMessage, finished: finished)
     }
 
-    private func settle(_ record: MCPTaskRecord, status: MCPTaskStatus, message: String) async -> MCPTaskRecord {
+    /// Records the end of a working task from the upstream's terminal status. A run Parallel
+    /// cancelled is a failure of the call, as the webhook path records it: `cancelled` is
+    /// kept for a cancellation the client asked for.
+    private func settle(_ record: MCPTaskRecord, upstreamStatus: String, error: String?, finished: String) async -> MCPTaskRecord {
+        let (status, message): (MCPTaskStatus, String) =
+            switch upstreamStatus {
+            case "failed": (.failed, "\(record.upstreamID) failed: \(error ?? "no reason given")")
+            case "cancelled": (.failed, "\(record.upstreamID) was cancelled at Parallel.")
+            default: (.completed, finished)
+            }
         var settled = record
         settled.status = status
         settled.statusMessage = message
