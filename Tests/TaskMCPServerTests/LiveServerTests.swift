@@ -35,25 +35,8 @@ struct LiveServerTests {
 
     @Test func progressLinksCarryTheBoundPortAndOpen() async throws {
         try await withUpstreamSandbox { sandboxURL, _ in
-            let (ports, continuation) = AsyncStream<Int>.makeStream()
-            let app = try await buildApplication(
-                configuration: ServerConfiguration(host: "127.0.0.1", port: 0, parallelBaseURL: sandboxURL, databasePath: ":memory:"),
-                logger: quietLogger,
-                onServerRunning: { port in
-                    continuation.yield(port)
-                    continuation.finish()
-                })
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    defer { continuation.finish() }
-                    try await app.run()
-                }
-                defer { group.cancelAll() }
-                var iterator = ports.makeAsyncIterator()
-                let port = try #require(await iterator.next())
-                try #require(port > 0)
-                let base = "http://127.0.0.1:\(port)"
-
+            let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, parallelBaseURL: sandboxURL, databasePath: ":memory:")
+            try await withRunningApplication(configuration) { base in
                 let banner = try await send(.GET, base + "/")
                 #expect(banner.status == .ok)
                 #expect(banner.text.contains("MCP endpoint: \(base)/mcp"), "\(banner.text)")

@@ -288,22 +288,7 @@ struct WebhookRouteTests {
                 secretKey: Data(repeating: 3, count: 32).base64EncodedString(),
                 databasePath: directory.appendingPathComponent("task-mcp.sqlite").path, webhookSecret: Self.secret)
             #expect(configuration.requestsWebhooks)
-            let (ports, continuation) = AsyncStream<Int>.makeStream()
-            let app = try await buildApplication(
-                configuration: configuration, logger: quietLogger,
-                onServerRunning: { port in
-                    continuation.yield(port)
-                    continuation.finish()
-                })
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    defer { continuation.finish() }
-                    try await app.run()
-                }
-                defer { group.cancelAll() }
-                var iterator = ports.makeAsyncIterator()
-                let port = try #require(await iterator.next())
-                let base = "http://127.0.0.1:\(port)"
+            try await withRunningApplication(configuration) { base in
                 let store = try await openStore(configuration: configuration, logger: quietLogger)
                 defer { try? store.close() }
                 let database = try DatabaseQueue(path: configuration.databasePath)

@@ -89,6 +89,32 @@ enum TestMetrics {
     }
 }
 
+/// Runs the whole application (`buildApplication`) for `configuration`, whose port should be 0,
+/// and calls `body` with its base URL (`http://127.0.0.1:<bound port>`) once it listens; the
+/// application is stopped when `body` returns.
+func withRunningApplication(
+    _ configuration: ServerConfiguration, _ body: @Sendable (_ base: String) async throws -> Void
+) async throws {
+    let (ports, continuation) = AsyncStream<Int>.makeStream()
+    let app = try await buildApplication(
+        configuration: configuration, logger: quietLogger,
+        onServerRunning: { port in
+            continuation.yield(port)
+            continuation.finish()
+        })
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask {
+            defer { continuation.finish() }
+            try await app.run()
+        }
+        defer { group.cancelAll() }
+        var iterator = ports.makeAsyncIterator()
+        let port = try #require(await iterator.next())
+        try #require(port > 0)
+        try await body("http://127.0.0.1:\(port)")
+    }
+}
+
 /// Runs `body` with a router-level test client for task-mcp in front of a live sandbox.
 func withTaskMCP<Value: Sendable>(
     sandbox configuration: SandboxConfiguration = SandboxConfiguration(timeFactor: 0.002), maxBodyBytes: Int = 8 * 1024 * 1024,
