@@ -18,8 +18,7 @@ struct MCPTasksServerTests {
     func post(
         _ client: any TestClientProtocol, _ method: String, _ params: JSONValue, key: String = demoKey, id: JSONValue = 1
     ) async throws -> JSONValue {
-        var fields = headers(bearer: key, Self.legacy)
-        fields[Header.protocolVersion] = "2025-11-25"
+        let fields = headers(bearer: key, Self.legacy)
         let response = try await client.execute(uri: "/mcp", method: .post, headers: fields, body: rpc(method, id: id, params: params))
         #expect(response.status == .ok, "\(method): \(response.status) \(response.text)")
         if response.headers[.contentType] == "text/event-stream" {
