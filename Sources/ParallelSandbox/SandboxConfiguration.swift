@@ -121,6 +121,10 @@ public struct FaultSettings: Codable, Sendable, Hashable {
     public var stallMs: Int
     /// `Retry-After` seconds sent with injected 429 and 503 answers (`nil`: no header).
     public var retryAfterSeconds: Int?
+    /// The next N creates that succeed (`POST /v1/tasks/runs`, `POST /v1/tasks/groups` and
+    /// `POST /v1/tasks/groups/{id}/runs`) are carried out, then answered 504 instead of their
+    /// result, as a gateway that lost the answer would: the run, group or rows exist and are billed.
+    public var loseCreateAnswers: Int
 
     /// One scripted failure: the next `count` requests answer `status`.
     public struct ScriptedFailure: Codable, Sendable, Hashable {
@@ -141,7 +145,7 @@ public struct FaultSettings: Codable, Sendable, Hashable {
     public init(
         errorRates: [String: Double] = [:], failNext: [ScriptedFailure] = [], addedLatencyMs: Int = 0,
         runFailureRate: Double = 0, sseCutAfterEvents: Int? = nil, stallRate: Double = 0, stallNext: Int = 0,
-        stallMs: Int = 0, retryAfterSeconds: Int? = 0
+        stallMs: Int = 0, retryAfterSeconds: Int? = 0, loseCreateAnswers: Int = 0
     ) {
         self.errorRates = errorRates
         self.failNext = failNext
@@ -152,6 +156,7 @@ public struct FaultSettings: Codable, Sendable, Hashable {
         self.stallNext = stallNext
         self.stallMs = stallMs
         self.retryAfterSeconds = retryAfterSeconds
+        self.loseCreateAnswers = loseCreateAnswers
     }
 
     enum CodingKeys: String, CodingKey {
@@ -164,6 +169,7 @@ public struct FaultSettings: Codable, Sendable, Hashable {
         case stallNext = "stall_next"
         case stallMs = "stall_ms"
         case retryAfterSeconds = "retry_after_seconds"
+        case loseCreateAnswers = "lose_create_answers"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -177,6 +183,7 @@ public struct FaultSettings: Codable, Sendable, Hashable {
         stallNext = try container.decodeIfPresent(Int.self, forKey: .stallNext) ?? 0
         stallMs = try container.decodeIfPresent(Int.self, forKey: .stallMs) ?? 0
         retryAfterSeconds = try container.decodeIfPresent(Int.self, forKey: .retryAfterSeconds) ?? 0
+        loseCreateAnswers = try container.decodeIfPresent(Int.self, forKey: .loseCreateAnswers) ?? 0
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -190,6 +197,7 @@ public struct FaultSettings: Codable, Sendable, Hashable {
         try container.encode(stallNext, forKey: .stallNext)
         try container.encode(stallMs, forKey: .stallMs)
         try container.encode(retryAfterSeconds, forKey: .retryAfterSeconds)
+        try container.encode(loseCreateAnswers, forKey: .loseCreateAnswers)
     }
 
     /// Statuses that may be injected.
@@ -212,7 +220,7 @@ public struct FaultSettings: Codable, Sendable, Hashable {
         for (name, rate) in [("run_failure_rate", runFailureRate), ("stall_rate", stallRate)] where !(0...1).contains(rate) {
             problems.append("\(name) must be between 0 and 1")
         }
-        if addedLatencyMs < 0 || stallMs < 0 || stallNext < 0 { problems.append("latencies and counts must not be negative") }
+        if addedLatencyMs < 0 || stallMs < 0 || stallNext < 0 || loseCreateAnswers < 0 { problems.append("latencies and counts must not be negative") }
         if let cut = sseCutAfterEvents, cut < 0 { problems.append("sse_cut_after_events must not be negative") }
         return problems
     }

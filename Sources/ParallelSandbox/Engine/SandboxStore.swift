@@ -52,6 +52,16 @@ public actor SandboxStore {
     /// Whether `key` is an API key this sandbox accepts.
     public func isValidKey(_ key: String) -> Bool { accounts[key] != nil }
 
+    /// Whether the answer of a create that just succeeded is to be lost (``FaultSettings/loseCreateAnswers``).
+    func takeLostCreateAnswer() -> Bool {
+        guard faults.loseCreateAnswers > 0 else { return false }
+        faults.loseCreateAnswers -= 1
+        return true
+    }
+
+    /// How many runs and groups exist (every account), for tests and `/sandbox/stats`.
+    public func counts() -> (runs: Int, groups: Int) { (runs.count, groups.count) }
+
     /// What to do to the next API request: added delay, and maybe an injected error status.
     func nextFault() -> (delayMs: Int, status: Int?, retryAfter: Int?) {
         var delay = faults.addedLatencyMs

@@ -16,6 +16,10 @@ struct AdminRoutes: Sendable {
             return .noContent
         }
         router.get("/sandbox/faults") { _, _ in try JSONResponse.make(await store.currentFaults()) }
+        router.get("/sandbox/stats") { _, _ in
+            let counts = await store.counts()
+            return try JSONResponse.make(["runs": JSONValue.int(counts.runs), "groups": .int(counts.groups)] as JSONValue)
+        }
         router.put("/sandbox/faults", use: putFaults)
         router.get("/sandbox/accounts/:key") { _, context in
             guard let key = context.parameters.get("key"), let account = await store.account(key) else {
@@ -33,6 +37,7 @@ struct AdminRoutes: Sendable {
             "time_factor": .double(configuration.timeFactor),
             "demo_api_key": .string(SandboxConfiguration.demoAPIKey),
             "faults": "/sandbox/faults",
+            "stats": "/sandbox/stats",
             "reset": "/sandbox/reset",
             "accounts": "/sandbox/accounts/{api_key}",
             "oauth_metadata": "/.well-known/oauth-authorization-server",
