@@ -32,6 +32,10 @@ public struct ParallelAPIError: Error, Hashable, Sendable, CustomStringConvertib
         public static let timeout = Kind("timeout")
         /// The connection failed or was cut.
         public static let transport = Kind("transport error")
+        /// No connection could be made, so the request was never sent.
+        public static let connectFailed = Kind("connection failed")
+        /// The call's overall deadline (``ParallelClient/bounded(by:)``) passed before Parallel answered.
+        public static let deadlineExceeded = Kind("deadline exceeded")
         /// The response was not what the API documents.
         public static let decoding = Kind("undecodable response")
         /// The request was refused before it was sent (bad id, too many inputs…).
@@ -49,10 +53,14 @@ public struct ParallelAPIError: Error, Hashable, Sendable, CustomStringConvertib
     public var retryAfter: Duration?
     /// How many attempts were made before giving up.
     public var attempts: Int
+    /// A request that must not be repeated (a create) was sent, but no definite answer came back
+    /// (a 5xx from an edge, a timeout, a cut connection): Parallel may have carried it out. Such a
+    /// request is not retried; the caller has to find out (or say) what happened.
+    public var outcomeUnknown: Bool
 
     public init(
         kind: Kind, status: Int? = nil, refID: String? = nil, message: String, detail: JSONValue? = nil,
-        retryAfter: Duration? = nil, attempts: Int = 1
+        retryAfter: Duration? = nil, attempts: Int = 1, outcomeUnknown: Bool = false
     ) {
         self.kind = kind
         self.status = status
@@ -61,13 +69,25 @@ public struct ParallelAPIError: Error, Hashable, Sendable, CustomStringConvertib
         self.detail = detail
         self.retryAfter = retryAfter
         self.attempts = attempts
+        self.outcomeUnknown = outcomeUnknown
     }
 
-    /// Whether trying again may succeed: 408, 429, 5xx, timeouts and dropped connections.
-    /// 401, 402, 403, 404 and 422 never are.
+    /// Whether trying again may succeed: 408, 429, 5xx, timeouts, failed and dropped connections.
+    /// 401, 402, 403, 404 and 422 never are, nor a passed deadline.
     public var isRetryable: Bool {
         switch kind {
-        case .runStillActive, .rateLimited, .serverError, .timeout, .transport: return true
+        case .runStillActive, .rateLimited, .serverError, .timeout, .transport, .connectFailed: return true
+        default: return false
+        }
+    }
+
+    /// Whether Parallel certainly did not act on the request, so that even a create may be sent
+    /// again: it was never sent (no connection), or it was refused before any work (429, or 503
+    /// with `Retry-After`, an explicit "come back later").
+    public var provesNotProcessed: Bool {
+        switch kind {
+        case .connectFailed, .rateLimited: return true
+        case .serverError: return status == 503 && retryAfter != nil
         default: return false
         }
     }
@@ -93,6 +113,7 @@ public struct ParallelAPIError: Error, Hashable, Sendable, CustomStringConvertib
         text += ": \(message)"
         if let refID, !refID.isEmpty { text += " [ref \(refID)]" }
         if attempts > 1 { text += " after \(attempts) attempts" }
+        if outcomeUnknown { text += " (the request may have been carried out)" }
         return text
     }
 }

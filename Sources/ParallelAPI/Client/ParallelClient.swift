@@ -4,13 +4,21 @@ public import JSON
 public import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 
 /// A typed client for Parallel's Task API and Task Group API.
 ///
 /// A cheap value: build one per caller (the API key is per user) around a shared
 /// `HTTPClient`. Every request has a time limit; retryable failures (408, 429, 5xx,
 /// timeouts, dropped connections) are retried with jittered exponential backoff that
-/// honours `Retry-After`, within the policy's deadline. 401/402/403/404/422 are never retried.
+/// honours `Retry-After`, within the policy's deadline and the call's (``bounded(by:)``).
+/// 401/402/403/404/422 are never retried.
+///
+/// Creates that bill or add rows (`POST /v1/tasks/runs`, `POST …/groups/{id}/runs`) are sent
+/// again only when Parallel cannot have acted on them (no connection, 429, 503 with
+/// `Retry-After`); any other failure throws with ``ParallelAPIError/outcomeUnknown`` set, and
+/// ``addRuns(_:inputs:defaultTaskSpec:betas:)`` then reads the group to re-add only the rows
+/// that are missing.
 public struct ParallelClient: Sendable {
     /// Where and how to reach the API.
     public struct Configuration: Sendable {
@@ -60,6 +68,17 @@ public struct ParallelClient: Sendable {
     let apiKey: APIKey
     let httpClient: HTTPClient
     let logger: Logger
+    /// When set, every request (retries and waits included) ends by this instant.
+    public private(set) var deadline: ContinuousClock.Instant?
+
+    /// This client with every request ending by `deadline` (or its current deadline, if sooner):
+    /// no attempt, retry or server-side wait is started that would end later, and what is still
+    /// unanswered then fails with ``ParallelAPIError/Kind/deadlineExceeded``.
+    public func bounded(by deadline: ContinuousClock.Instant) -> ParallelClient {
+        var copy = self
+        copy.deadline = self.deadline.map { min($0, deadline) } ?? deadline
+        return copy
+    }
 
     /// - Parameters:
     ///   - apiKey: the caller's Parallel API key, sent as `x-api-key`.
@@ -79,9 +98,13 @@ public struct ParallelClient: Sendable {
     // MARK: Task runs
 
     /// Creates a run (`POST /v1/tasks/runs`). It starts `queued`; the call returns at once.
+    ///
+    /// Billed per run, so never repeated once it may have reached Parallel. Parallel has no way
+    /// to list runs, so a lost answer cannot be recovered: the error then has `outcomeUnknown`.
     public func createRun(_ input: TaskRunInput, betas: [ParallelBeta] = []) async throws(ParallelAPIError) -> TaskRun {
         try await send(
-            .POST, "/v1/tasks/runs", body: encode(input), betas: betas + input.requiredBetas, as: TaskRun.self)
+            .POST, "/v1/tasks/runs", body: encode(input), betas: betas + input.requiredBetas, repeatable: false,
+            as: TaskRun.self)
     }
 
     /// The run's current status (`GET /v1/tasks/runs/{id}`).
@@ -101,7 +124,12 @@ public struct ParallelClient: Sendable {
     public func result(
         _ runID: String, timeout: Duration = .seconds(25), betas: [ParallelBeta] = []
     ) async throws(ParallelAPIError) -> TaskRunResult {
-        let seconds = max(1, Int(timeout.components.seconds))
+        var seconds = max(1, Int(timeout.components.seconds))
+        if let deadline {
+            // Ask Parallel to answer (408 if still running) a second before the call must end.
+            let left = ContinuousClock.now.duration(to: deadline) - .seconds(1)
+            seconds = max(1, min(seconds, Int(left.components.seconds)))
+        }
         return try await send(
             .GET, "/v1/tasks/runs/\(try Self.checkedID(runID))/result", query: [("timeout", String(seconds))],
             betas: betas, attemptTimeout: .seconds(seconds) + configuration.requestTimeout,
@@ -138,6 +166,10 @@ public struct ParallelClient: Sendable {
     // MARK: Task groups
 
     /// Creates a group (`POST /v1/tasks/groups`).
+    ///
+    /// Retried like a read: a group whose answer was lost is empty and costs nothing, and the
+    /// group the caller goes on to fill is the one whose answer arrived. A lost answer leaves at
+    /// most an unused empty group in the account, never a run or a charge.
     public func createGroup(metadata: [String: JSONValue]? = nil) async throws(ParallelAPIError) -> TaskGroup {
         struct Body: Encodable { var metadata: [String: JSONValue]? }
         return try await send(.POST, "/v1/tasks/groups", body: encode(Body(metadata: metadata)), as: TaskGroup.self)
@@ -170,7 +202,7 @@ public struct ParallelClient: Sendable {
             .POST, "/v1/tasks/groups/\(try Self.checkedID(groupID))/runs",
             query: refreshStatus ? [] : [("refresh_status", "false")],
             body: encode(AddRunsRequest(defaultTaskSpec: defaultTaskSpec, inputs: inputs)),
-            betas: betas + needed.sorted { $0.rawValue < $1.rawValue }, as: TaskGroupRunResponse.self)
+            betas: betas + needed.sorted { $0.rawValue < $1.rawValue }, repeatable: false, as: TaskGroupRunResponse.self)
     }
 
     /// Adds any number of runs: split into requests of at most `addRunsBatchSize` inputs,
@@ -178,6 +210,10 @@ public struct ParallelClient: Sendable {
     ///
     /// Never loses an input silently: every input either gets a run id or is named in a
     /// failure. After a 401/402/403 no further batch is sent (each would fail the same way).
+    ///
+    /// Never adds an input twice: a batch whose answer was lost is not sent again blindly; the
+    /// group's runs are read and only the inputs not among them are re-added (see
+    /// ``addBatchExactlyOnce(_:inputs:defaultTaskSpec:betas:)``).
     public func addRuns(
         _ groupID: String, inputs: [TaskRunInput], defaultTaskSpec: TaskSpec? = nil, betas: [ParallelBeta] = []
     ) async throws(ParallelAPIError) -> AddRunsOutcome {
@@ -187,7 +223,7 @@ public struct ParallelClient: Sendable {
         var outcome = AddRunsOutcome(runIDs: Array(repeating: nil, count: inputs.count), failures: [], status: nil)
         var fatal: ParallelAPIError?
 
-        await withTaskGroup(of: (Int, Result<TaskGroupRunResponse, ParallelAPIError>).self) { taskGroup in
+        await withTaskGroup(of: (Int, Result<(runIDs: [String], status: TaskGroupStatus?), ParallelAPIError>).self) { taskGroup in
             var next = 0
             func launch() {
                 let index = next
@@ -195,9 +231,8 @@ public struct ParallelClient: Sendable {
                 next += 1
                 taskGroup.addTask {
                     do throws(ParallelAPIError) {
-                        let response = try await addRunsBatch(
-                            groupID, inputs: Array(inputs[range]), defaultTaskSpec: defaultTaskSpec,
-                            refreshStatus: true, betas: betas)
+                        let response = try await addBatchExactlyOnce(
+                            groupID, inputs: Array(inputs[range]), defaultTaskSpec: defaultTaskSpec, betas: betas)
                         return (index, .success(response))
                     } catch {
                         return (index, .failure(error))
@@ -210,7 +245,7 @@ public struct ParallelClient: Sendable {
                 switch result {
                 case .success(let response) where response.runIDs.count == range.count:
                     for (offset, runID) in response.runIDs.enumerated() { outcome.runIDs[range.lowerBound + offset] = runID }
-                    outcome.status = response.status
+                    if let status = response.status { outcome.status = status }
                 case .success(let response):
                     outcome.failures.append(
                         .init(
@@ -239,6 +274,85 @@ public struct ParallelClient: Sendable {
         }
         outcome.failures.sort { $0.range.lowerBound < $1.range.lowerBound }
         return outcome
+    }
+
+    /// The metadata key whose value tells a group's runs apart: the input's position.
+    public static let inputIndexKey = "input_index"
+
+    /// Adds one batch so that each input becomes exactly one run.
+    ///
+    /// When the answer is lost (``ParallelAPIError/outcomeUnknown``), waits a backoff, reads the
+    /// group's runs and re-adds only the inputs not found among them, matched by
+    /// `metadata.input_index` (``inputIndexKey``), within the retry policy's attempts and the
+    /// call's deadline. Inputs without distinct indexes cannot be matched, so the error is
+    /// thrown as it is.
+    /// - Returns: a run id per input, in input order, and the group's status when the last
+    ///   request's answer carried it.
+    func addBatchExactlyOnce(
+        _ groupID: String, inputs: [TaskRunInput], defaultTaskSpec: TaskSpec?, betas: [ParallelBeta]
+    ) async throws(ParallelAPIError) -> (runIDs: [String], status: TaskGroupStatus?) {
+        let keys = inputs.map { Self.inputIndex(of: $0.metadata) }
+        let matchable = !keys.contains(nil) && Set(keys.compactMap { $0 }).count == keys.count
+        var runIDs = [String?](repeating: nil, count: inputs.count)
+        var pending = Array(inputs.indices)
+        var generator = SystemRandomNumberGenerator()
+        var round = 0
+        while true {
+            round += 1
+            let lost: ParallelAPIError
+            do throws(ParallelAPIError) {
+                let response = try await addRunsBatch(
+                    groupID, inputs: pending.map { inputs[$0] }, defaultTaskSpec: defaultTaskSpec, refreshStatus: true,
+                    betas: betas)
+                guard response.runIDs.count == pending.count else {
+                    throw ParallelAPIError(
+                        kind: .decoding, message: "sent \(pending.count) inputs, got \(response.runIDs.count) run ids back")
+                }
+                for (offset, runID) in zip(pending, response.runIDs) { runIDs[offset] = runID }
+                return (runIDs.compactMap { $0 }, response.status)
+            } catch where error.outcomeUnknown {
+                lost = error
+            }
+            guard matchable, round < configuration.retry.maxAttempts else { throw lost }
+            // Give a slow origin time to finish what it may still be doing, then look.
+            let delay = configuration.retry.backoff(beforeRetry: round, using: &generator)
+            if let deadline, ContinuousClock.now + delay >= deadline { throw lost }
+            do {
+                try await Task.sleep(for: delay)
+            } catch {
+                throw lost
+            }
+            UpstreamMetrics.retry(method: "POST", path: "/v1/tasks/groups/{id}/runs")
+            logger.debug(
+                "add-runs answer lost; reading the group before re-adding",
+                metadata: ["parallel.group": "\(groupID)", "parallel.inputs": "\(pending.count)"])
+            let listed: [RunStateEvent]
+            do {
+                listed = try await allGroupRuns(groupID)
+            } catch {
+                throw lost
+            }
+            var found: [String: String] = [:]
+            for state in listed {
+                if let key = Self.inputIndex(of: state.run.metadata), found[key] == nil { found[key] = state.run.runID }
+            }
+            pending.removeAll { offset in
+                guard let key = keys[offset], let runID = found[key] else { return false }
+                runIDs[offset] = runID
+                return true
+            }
+            if pending.isEmpty { return (runIDs.compactMap { $0 }, nil) }
+        }
+    }
+
+    /// `metadata.input_index` as text (an integer or a string), if present.
+    static func inputIndex(of metadata: [String: JSONValue]?) -> String? {
+        switch metadata?[inputIndexKey] {
+        case .int(let value)?: return String(value)
+        case .string(let value)?: return value
+        case .double(let value)? where value.rounded() == value && abs(value) < 1e15: return String(Int(value))
+        default: return nil
+        }
     }
 
     /// The group's runs as one snapshot stream (`GET /v1/tasks/groups/{id}/runs`).
@@ -351,13 +465,14 @@ public struct ParallelClient: Sendable {
     func send<Response: Decodable>(
         _ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: ByteBuffer? = nil,
         betas: [ParallelBeta] = [], attemptTimeout: Duration? = nil, retry: RetryPolicy? = nil,
-        retryStillActive: Bool = true, as type: Response.Type
+        retryStillActive: Bool = true, repeatable: Bool = true, as type: Response.Type
     ) async throws(ParallelAPIError) -> Response {
         let request = makeRequest(method, path, query: query, body: body, betas: betas, accept: "application/json")
         let limit = configuration.maxResponseBytes
         let bytes = try await withRetries(
             method: method, path: path, policy: retry ?? configuration.retry,
-            attemptTimeout: attemptTimeout ?? configuration.requestTimeout, retryStillActive: retryStillActive
+            attemptTimeout: attemptTimeout ?? configuration.requestTimeout, retryStillActive: retryStillActive,
+            repeatable: repeatable
         ) { response, _ throws(ParallelAPIError) in
             do {
                 return try await response.body.collect(upTo: limit)
@@ -380,26 +495,40 @@ public struct ParallelClient: Sendable {
     ) async throws(ParallelAPIError) -> TaskEventStream {
         let request = makeRequest(.GET, path, query: query, body: nil, betas: betas, accept: "text/event-stream")
         let body = try await withRetries(
-            method: .GET, path: path, policy: configuration.retry, attemptTimeout: timeout, retryStillActive: true
+            method: .GET, path: path, policy: configuration.retry, attemptTimeout: timeout, retryStillActive: true,
+            repeatable: true
         ) { response, _ throws(ParallelAPIError) in response.body } request: { request }
         return TaskEventStream(body: body)
     }
 
     /// Runs one request with retries. `handle` reads a 2xx response; any other status
     /// becomes a typed error, retried when retryable.
+    ///
+    /// Ends by the policy's deadline and the client's ``deadline``, whichever comes first. A
+    /// request that is not `repeatable` (a create) is sent again only after a failure that
+    /// ``ParallelAPIError/provesNotProcessed``; after any other retryable failure it throws at
+    /// once with ``ParallelAPIError/outcomeUnknown``.
     func withRetries<Value: Sendable>(
         method: HTTPMethod, path: String, policy: RetryPolicy, attemptTimeout: Duration, retryStillActive: Bool,
-        handle: (HTTPClientResponse, Int) async throws(ParallelAPIError) -> Value,
+        repeatable: Bool, handle: (HTTPClientResponse, Int) async throws(ParallelAPIError) -> Value,
         request makeRequest: () -> HTTPClientRequest
     ) async throws(ParallelAPIError) -> Value {
         let clock = ContinuousClock()
-        let end = clock.now + policy.deadline
+        let policyEnd = clock.now + policy.deadline
+        let end = deadline.map { min($0, policyEnd) } ?? policyEnd
+        let endIsTheCallDeadline = deadline.map { $0 <= policyEnd } ?? false
         var generator = SystemRandomNumberGenerator()
         var attempt = 0
         while true {
             attempt += 1
             var failure: ParallelAPIError
             let remaining = clock.now.duration(to: end)
+            guard remaining > .zero else {
+                throw ParallelAPIError(
+                    kind: .deadlineExceeded, message: "\(method) \(path): no time left before the call's deadline",
+                    attempts: attempt - 1)
+            }
+            let limitedByDeadline = endIsTheCallDeadline && remaining < attemptTimeout
             let started = clock.now
             do throws(ParallelAPIError) {
                 let response: HTTPClientResponse
@@ -411,7 +540,12 @@ public struct ParallelClient: Sendable {
                     throw ParallelAPIError(kind: .transport, message: "\(method) \(path): cancelled", attempts: attempt)
                 } catch {
                     UpstreamMetrics.attempt(method: "\(method)", path: path, status: "transport", duration: started.duration(to: clock.now))
-                    throw Self.transportError(error)
+                    var mapped = Self.transportError(error)
+                    if mapped.kind == .timeout, limitedByDeadline {
+                        mapped.kind = .deadlineExceeded
+                        mapped.message = "\(method) \(path): no answer before the call's deadline"
+                    }
+                    throw mapped
                 }
                 let status = Int(response.status.code)
                 UpstreamMetrics.attempt(method: "\(method)", path: path, status: String(status), duration: started.duration(to: clock.now))
@@ -426,6 +560,11 @@ public struct ParallelClient: Sendable {
                 failure = error
             }
             failure.attempts = attempt
+            if !repeatable, failure.kind == .deadlineExceeded || (failure.isRetryable && !failure.provesNotProcessed) {
+                // Sent, and perhaps carried out: sending it again could bill or add it twice.
+                failure.outcomeUnknown = true
+                throw failure
+            }
             let retryable = failure.isRetryable && (retryStillActive || failure.kind != .runStillActive)
             guard retryable, attempt < policy.maxAttempts, !Task.isCancelled else { throw failure }
             let delay = failure.retryAfter ?? policy.backoff(beforeRetry: attempt, using: &generator)
@@ -487,13 +626,26 @@ public struct ParallelClient: Sendable {
         if let error = error as? ParallelAPIError { return error }
         if let error = error as? HTTPClientError {
             switch error {
-            case .deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout:
+            case .connectTimeout, .getConnectionFromPoolTimeout:
+                // The request waited for a connection that never came: it was not sent.
+                return ParallelAPIError(kind: .connectFailed, message: "could not connect (\(error))")
+            case .deadlineExceeded, .readTimeout, .writeTimeout:
                 return ParallelAPIError(kind: .timeout, message: "no answer in time (\(error))")
             default:
                 return ParallelAPIError(kind: .transport, message: "connection failed (\(error))")
             }
         }
+        if error is NIOConnectionError || Self.isConnectError(error) {
+            return ParallelAPIError(kind: .connectFailed, message: "could not connect (\(error))")
+        }
         return ParallelAPIError(kind: .transport, message: "connection failed (\(String(describing: type(of: error))): \(error))")
+    }
+
+    /// A connect-time failure (refused, unreachable): the request was never sent.
+    static func isConnectError(_ error: any Error) -> Bool {
+        if case ChannelError.connectTimeout = error { return true }
+        guard let error = error as? IOError else { return false }
+        return [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH].contains(error.errnoCode)
     }
 
     static func percentEncode(_ value: String) -> String {
