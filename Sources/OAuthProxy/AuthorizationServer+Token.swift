@@ -67,7 +67,12 @@ extension AuthorizationServer {
     }
 
     /// `POST /token`: `authorization_code` (PKCE) and `refresh_token` (rotating).
+    ///
+    /// The moment the request arrived is taken first, from the store's clock: a concurrent request
+    /// that consumes the same code or refresh token after this moment makes this one a race loser
+    /// (`invalid_grant`, nothing revoked), not a replay (see `TokenStore.exchangeCode`).
     public func token(body: Data, authorization: String?, clientAddress: String) async -> OAuthResponse {
+        let presentedAt = store.currentDate
         if let refusal = await limit("token", clientAddress) { return refusal }
         guard let form = FormEncoding.parse(Substring(decoding: body, as: UTF8.self)) else {
             return .error(.invalidRequest, "The body must be application/x-www-form-urlencoded, each parameter once.")
@@ -86,34 +91,49 @@ extension AuthorizationServer {
         if let requested = form["resource"], let problem = resourceProblem(requested) {
             return .error(.invalidTarget, problem)
         }
-        return grantType == "authorization_code" ? await exchangeCode(form: form, client: client) : await refresh(form: form, client: client)
+        return grantType == "authorization_code"
+            ? await exchangeCode(form: form, client: client, presentedAt: presentedAt)
+            : await refresh(form: form, client: client, presentedAt: presentedAt)
     }
 
-    private func exchangeCode(form: [String: String], client: OAuthClient) async -> OAuthResponse {
+    private func exchangeCode(form: [String: String], client: OAuthClient, presentedAt: Date) async -> OAuthResponse {
         guard let code = form["code"], !code.isEmpty else { return .error(.invalidRequest, "code is missing.") }
         guard let verifier = form["code_verifier"], !verifier.isEmpty else {
             return .error(.invalidRequest, "code_verifier is missing (PKCE is required).")
         }
+        let redirectURI = form["redirect_uri"]
+        let access = Secrets.random(Secrets.accessTokenPrefix)
+        let refresh = Secrets.random(Secrets.refreshTokenPrefix)
         do {
-            switch try await store.redeemCode(code, clientID: client.id) {
+            let outcome = try await store.exchangeCode(
+                code, clientID: client.id, presentedAt: presentedAt,
+                accepting: { grant in
+                    (redirectURI.map { $0 == grant.redirectURI } ?? true)
+                        && Secrets.verifyPKCE(verifier: verifier, challenge: grant.codeChallenge)
+                },
+                accessToken: access, accessLifetime: configuration.accessTokenLifetime, refreshToken: refresh,
+                refreshLifetime: configuration.refreshTokenLifetime,
+                extendRegistrationUntil: client.kind == .dynamic ? Date().addingTimeInterval(configuration.registrationLifetime) : nil)
+            switch outcome {
             case .invalid:
                 return .error(.invalidGrant, "The authorization code is invalid or expired.")
+            case .raced:
+                logger.info("Authorization code redeemed by a concurrent request", metadata: ["client": "\(client.id)"])
+                return .error(.invalidGrant, "The authorization code was redeemed by a concurrent request; use the tokens that request received.")
             case .replayed:
                 OAuthMetrics.revoked(reason: "code_replay")
                 logger.notice("Authorization code replayed; its grant was revoked", metadata: ["client": "\(client.id)"])
                 return .error(.invalidGrant, "The authorization code was already used; tokens issued with it are revoked.")
-            case .valid(let grant):
-                if let redirectURI = form["redirect_uri"], redirectURI != grant.redirectURI {
-                    try await store.revokeGrant(id: grant.grantID)
+            case .refused(let grant):
+                if let redirectURI, redirectURI != grant.redirectURI {
                     OAuthMetrics.revoked(reason: "redirect_mismatch")
                     return .error(.invalidGrant, "redirect_uri differs from the one in the authorization request.")
                 }
-                guard Secrets.verifyPKCE(verifier: verifier, challenge: grant.codeChallenge) else {
-                    try await store.revokeGrant(id: grant.grantID)
-                    OAuthMetrics.revoked(reason: "pkce_mismatch")
-                    return .error(.invalidGrant, "code_verifier does not match the code_challenge.")
-                }
-                return try await issue(grantID: grant.grantID, scope: grant.scope, client: client)
+                OAuthMetrics.revoked(reason: "pkce_mismatch")
+                return .error(.invalidGrant, "code_verifier does not match the code_challenge.")
+            case .issued(let grant):
+                OAuthMetrics.issued(grantType: "authorization_code")
+                return tokenResponse(access: access, refresh: refresh, scope: grant.scope)
             }
         } catch {
             logger.error("Code exchange failed", metadata: ["error": "\(error)"])
@@ -121,7 +141,7 @@ extension AuthorizationServer {
         }
     }
 
-    private func refresh(form: [String: String], client: OAuthClient) async -> OAuthResponse {
+    private func refresh(form: [String: String], client: OAuthClient, presentedAt: Date) async -> OAuthResponse {
         guard let refreshToken = form["refresh_token"], !refreshToken.isEmpty else {
             return .error(.invalidRequest, "refresh_token is missing.")
         }
@@ -138,10 +158,15 @@ extension AuthorizationServer {
         do {
             switch try await store.rotateRefreshToken(
                 refreshToken, clientID: client.id, requestedScope: requestedScope, newAccessToken: access,
-                accessLifetime: configuration.accessTokenLifetime, newRefreshToken: refresh, refreshLifetime: configuration.refreshTokenLifetime)
+                accessLifetime: configuration.accessTokenLifetime, newRefreshToken: refresh, refreshLifetime: configuration.refreshTokenLifetime,
+                presentedAt: presentedAt)
             {
             case .invalid:
                 return .error(.invalidGrant, "The refresh token is invalid or expired.")
+            case .raced:
+                logger.info("Refresh token rotated by a concurrent request", metadata: ["client": "\(client.id)"])
+                return .error(
+                    .invalidGrant, "The refresh token was rotated by a concurrent request; use the tokens that request received.")
             case .reused:
                 OAuthMetrics.revoked(reason: "refresh_reuse")
                 logger.notice("Superseded refresh token reused; grant revoked", metadata: ["client": "\(client.id)"])
@@ -157,20 +182,6 @@ extension AuthorizationServer {
             logger.error("Refresh failed", metadata: ["error": "\(error)"])
             return .error(.serverError, "The server could not refresh the token; try again.", status: .internalServerError)
         }
-    }
-
-    private func issue(grantID: String, scope: String, client: OAuthClient) async throws -> OAuthResponse {
-        let access = Secrets.random(Secrets.accessTokenPrefix)
-        let refresh = Secrets.random(Secrets.refreshTokenPrefix)
-        try await store.issueTokens(
-            grantID: grantID, scope: scope, accessToken: access, accessLifetime: configuration.accessTokenLifetime, refreshToken: refresh,
-            refreshLifetime: configuration.refreshTokenLifetime)
-        if client.kind == .dynamic {
-            try await store.extendClient(id: client.id, until: Date().addingTimeInterval(configuration.registrationLifetime))
-        }
-        try await store.touchClient(id: client.id)
-        OAuthMetrics.issued(grantType: "authorization_code")
-        return tokenResponse(access: access, refresh: refresh, scope: scope)
     }
 
     private func tokenResponse(access: String, refresh: String, scope: String) -> OAuthResponse {

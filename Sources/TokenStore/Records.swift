@@ -138,6 +138,24 @@ public enum CodeRedemption: Sendable, Equatable {
     case invalid
 }
 
+/// The outcome of ``TokenStore/exchangeCode(_:clientID:presentedAt:accepting:accessToken:accessLifetime:refreshToken:refreshLifetime:extendRegistrationUntil:)``:
+/// redeeming a code and storing its tokens in one transaction.
+public enum CodeExchange: Sendable, Equatable {
+    /// First use: the code is used and the new tokens are stored, in the same transaction.
+    case issued(CodeGrant)
+    /// The caller's check refused the request (redirect_uri, PKCE): the code is used up and its
+    /// grant revoked.
+    case refused(CodeGrant)
+    /// The code was redeemed before this request was presented: the grant and every token issued
+    /// from it are revoked.
+    case replayed
+    /// Another request redeemed the code while this one was in flight (it was presented no later
+    /// than the redemption): refused, and nothing is revoked, so the winner's tokens keep working.
+    case raced
+    /// Unknown, expired, or issued to another client.
+    case invalid
+}
+
 /// What an access token proves.
 public struct Principal: Sendable, Hashable {
     /// The access token's public id (`tok_…`).
@@ -206,6 +224,10 @@ public enum RefreshOutcome: Sendable, Equatable {
     case invalid
     /// The requested scope exceeds the grant's; nothing changed.
     case invalidScope
+    /// The token was rotated by another request while this one was in flight (it was presented no
+    /// later than that rotation): refused, nothing changes, and the concurrent winner's tokens
+    /// keep working.
+    case raced
 }
 
 /// Whether a token is an access or a refresh token.

@@ -204,6 +204,90 @@ extension TokenStore {
         return grantID
     }
 
+    /// Redeems a code and stores its tokens in ONE write transaction, so that no concurrent request
+    /// can revoke the grant between the two (which used to fail the insert with a foreign-key
+    /// error and hand out nothing).
+    ///
+    /// The race rule, shared with ``rotateRefreshToken(_:clientID:requestedScope:newAccessToken:accessLifetime:newRefreshToken:refreshLifetime:presentedAt:)``:
+    /// a code consumes itself at `used_at`, read from the store's clock inside the transaction.
+    /// A request presented (`presentedAt`, read from ``currentDate`` when the request arrived) no
+    /// later than that moment was in flight alongside the winner: it gets ``CodeExchange/raced``
+    /// and revokes nothing. A request presented afterwards is a replay: the grant and every token
+    /// issued from it are revoked (``CodeExchange/replayed``). So of N concurrent redemptions
+    /// exactly one is issued, and its tokens work.
+    ///
+    /// - Parameters:
+    ///   - accepting: the caller's checks of the code's request (redirect_uri, PKCE), run inside the
+    ///     transaction; `false` uses the code up and revokes its grant (``CodeExchange/refused(_:)``).
+    ///   - extendRegistrationUntil: a new expiry for the client's registration (dynamic clients in
+    ///     use stay registered); the client's `last_used_at` is set either way.
+    public func exchangeCode(
+        _ code: String, clientID: String, presentedAt: Date, accepting: @escaping @Sendable (CodeGrant) -> Bool,
+        accessToken: String, accessLifetime: TimeInterval, refreshToken: String?, refreshLifetime: TimeInterval,
+        extendRegistrationUntil: Date?
+    ) async throws -> CodeExchange {
+        let presented = presentedAt.unix
+        let codeHash = Self.hash(code)
+        let accessHash = Self.hash(accessToken)
+        let refreshHash = refreshToken.map(Self.hash)
+        return try await writer.write { db in
+            let now = self.now
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT c.grant_id, c.client_id, c.redirect_uri, c.code_challenge, c.expires_at, c.used_at,
+                               g.scope, g.resource, g.user_id
+                        FROM authorization_codes c JOIN grants g ON g.id = c.grant_id
+                        WHERE c.hash = ?
+                        """,
+                    arguments: [codeHash]
+                )
+            else { return .invalid }
+            let grantID: String = try row.decode(forColumn: "grant_id")
+            let owner: String = try row.decode(forColumn: "client_id")
+            guard owner == clientID else { return .invalid }
+            if let usedAt = try row.decode(Double?.self, forColumn: "used_at") {
+                if presented <= usedAt { return .raced }
+                try db.execute(sql: "DELETE FROM grants WHERE id = ?", arguments: [grantID])
+                return .replayed
+            }
+            guard try row.decode(Double.self, forColumn: "expires_at") > now else { return .invalid }
+            let grant = CodeGrant(
+                grantID: grantID,
+                clientID: owner,
+                redirectURI: try row.decode(forColumn: "redirect_uri"),
+                codeChallenge: try row.decode(forColumn: "code_challenge"),
+                scope: try row.decode(forColumn: "scope"),
+                resource: try row.decode(forColumn: "resource"),
+                userID: try row.decode(forColumn: "user_id")
+            )
+            // Never before the request was presented, so that a clock step cannot make the winner's
+            // own presentation look like a later replay.
+            let usedAt = max(now, presented)
+            try db.execute(sql: "UPDATE authorization_codes SET used_at = ? WHERE hash = ?", arguments: [usedAt, codeHash])
+            guard accepting(grant) else {
+                try db.execute(sql: "DELETE FROM grants WHERE id = ?", arguments: [grantID])
+                return .refused(grant)
+            }
+            try Self.insertToken(
+                db, grantID: grantID, kind: .access, hash: accessHash, scope: grant.scope, now: now, lifetime: accessLifetime
+            )
+            if let refreshHash {
+                try Self.insertToken(
+                    db, grantID: grantID, kind: .refresh, hash: refreshHash, scope: grant.scope, now: now,
+                    lifetime: refreshLifetime
+                )
+            }
+            if let extendRegistrationUntil {
+                try db.execute(
+                    sql: "UPDATE clients SET expires_at = ? WHERE id = ?", arguments: [extendRegistrationUntil.unix, clientID])
+            }
+            try db.execute(sql: "UPDATE clients SET last_used_at = ? WHERE id = ?", arguments: [now, clientID])
+            return .issued(grant)
+        }
+    }
+
     /// Single-use: unknown/expired/other client -> .invalid; already used -> deletes the whole grant (revoking
     /// every token issued from it) and returns .replayed; else marks used and returns .valid.
     ///

@@ -91,21 +91,32 @@ extension TokenStore {
     ///    if it was 'previous'; every other refresh token of the grant becomes 'retired' -> .rotated
     ///
     /// An empty or blank `requestedScope` counts as absent.
+    ///
+    /// The race rule (one winner, plus the honoured previous): a refresh token records when it was
+    /// presented and rotated (`last_used_at`, read from the store's clock inside the transaction).
+    /// A request presented (`presentedAt`, read from ``currentDate`` when it arrived; default: now)
+    /// no later than that moment was in flight alongside the rotation that consumed the token:
+    /// it gets ``RefreshOutcome/raced`` and changes nothing. Only presentations after it count as a
+    /// retry (a 'previous' token, honoured once) or as reuse (a 'retired' token, revoking the
+    /// grant). So of N concurrent refreshes of one token exactly one rotates, the others are
+    /// refused, and no 200 ever carries tokens that a concurrent loser revoked.
     public func rotateRefreshToken(
         _ token: String, clientID: String, requestedScope: String?, newAccessToken: String,
-        accessLifetime: TimeInterval, newRefreshToken: String, refreshLifetime: TimeInterval
+        accessLifetime: TimeInterval, newRefreshToken: String, refreshLifetime: TimeInterval, presentedAt: Date? = nil
     ) async throws -> RefreshOutcome {
-        let now = now
+        let presented = presentedAt?.unix ?? now
         let tokenHash = Self.hash(token)
         let accessHash = Self.hash(newAccessToken)
         let refreshHash = Self.hash(newRefreshToken)
         let requested = requestedScope.map(scopeTokens).flatMap { $0.isEmpty ? nil : $0 }
         return try await writer.write { db in
+            let now = self.now
             guard
                 let row = try Row.fetchOne(
                     db,
                     sql: """
-                        SELECT t.id, t.state, t.expires_at, g.id AS grant_id, g.client_id, g.user_id, g.scope, g.resource
+                        SELECT t.id, t.state, t.expires_at, t.last_used_at, g.id AS grant_id, g.client_id, g.user_id,
+                               g.scope, g.resource
                         FROM tokens t JOIN grants g ON g.id = t.grant_id
                         WHERE t.hash = ? AND t.kind = 'refresh'
                         """,
@@ -119,6 +130,9 @@ extension TokenStore {
             guard owner == clientID, expiresAt > now else { return .invalid }
             let stateText: String = try row.decode(forColumn: "state")
             guard let state = TokenState(rawValue: stateText) else { return .invalid }
+            if let consumedAt = try row.decode(Double?.self, forColumn: "last_used_at"), presented <= consumedAt {
+                return .raced
+            }
             if state == .retired {
                 try db.execute(sql: "DELETE FROM grants WHERE id = ?", arguments: [grantID])
                 return .reused
@@ -137,8 +151,10 @@ extension TokenStore {
                 arguments: [grantID, tokenID]
             )
             try db.execute(
-                sql: "UPDATE tokens SET state = ? WHERE id = ?",
-                arguments: [state == .active ? TokenState.previous.rawValue : TokenState.retired.rawValue, tokenID]
+                sql: "UPDATE tokens SET state = ?, last_used_at = ? WHERE id = ?",
+                arguments: [
+                    state == .active ? TokenState.previous.rawValue : TokenState.retired.rawValue, max(now, presented), tokenID,
+                ]
             )
             try Self.insertToken(
                 db, grantID: grantID, kind: .access, hash: accessHash, scope: scope, now: now, lifetime: accessLifetime

@@ -54,6 +54,10 @@ public final class TokenStore: Sendable {
 
     // MARK: - Helpers shared by the extensions
 
+    /// The store's clock (injectable for tests). Callers stamp the moment a request is presented
+    /// with it, so that races are judged on one clock (see ``exchangeCode(_:clientID:presentedAt:accepting:accessToken:accessLifetime:refreshToken:refreshLifetime:extendRegistrationUntil:)``).
+    public var currentDate: Date { clock() }
+
     /// The current time as stored: Unix seconds.
     var now: Double { clock().timeIntervalSince1970 }
 

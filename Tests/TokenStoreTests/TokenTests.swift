@@ -68,10 +68,43 @@ import TokenStore
         _ store: TokenStore, _ token: String, client: String = "client-a", scope: String? = nil, newAccess: String,
         newRefresh: String
     ) async throws -> RefreshOutcome {
-        try await store.rotateRefreshToken(
+        // Each request here arrives after the one before it has finished: a second later.
+        clock.advance(1)
+        return try await store.rotateRefreshToken(
             token, clientID: client, requestedScope: scope, newAccessToken: newAccess, accessLifetime: 3600,
             newRefreshToken: newRefresh, refreshLifetime: 86_400
         )
+    }
+
+    @Test func presentationsInFlightAlongsideTheRotationAreRefusedAndChangeNothing() async throws {
+        let store = try await makeStore(clock: clock)
+        let grantID = try await store.seedGrant(clock: clock)
+        let presented = clock.now
+        clock.advance(1)
+        guard case .rotated = try await store.rotateRefreshToken(
+            "refresh-1", clientID: "client-a", requestedScope: nil, newAccessToken: "access-2", accessLifetime: 3600,
+            newRefreshToken: "refresh-2", refreshLifetime: 86_400, presentedAt: presented)
+        else {
+            Issue.record("the first presentation should rotate")
+            return
+        }
+        let before = try await states(store, grantID)
+        // Presented before the rotation happened (it was in flight alongside it), whatever the state.
+        for index in 0..<3 {
+            #expect(
+                try await store.rotateRefreshToken(
+                    "refresh-1", clientID: "client-a", requestedScope: nil, newAccessToken: "access-x\(index)", accessLifetime: 3600,
+                    newRefreshToken: "refresh-x\(index)", refreshLifetime: 86_400, presentedAt: presented) == .raced)
+        }
+        #expect(try await states(store, grantID) == before)
+        #expect(try await store.principal(forAccessToken: "access-2") != nil)
+        #expect(try await store.principal(forAccessToken: "access-x0") == nil)
+        // Presented after it: the honoured retry, then reuse.
+        guard case .rotated = try await rotate(store, "refresh-1", newAccess: "access-3", newRefresh: "refresh-3") else {
+            Issue.record("a later presentation of the previous token is honoured once")
+            return
+        }
+        #expect(try await rotate(store, "refresh-1", newAccess: "access-4", newRefresh: "refresh-4") == .reused)
     }
 
     func states(_ store: TokenStore, _ grantID: String) async throws -> [TokenState] {
