@@ -39,8 +39,8 @@ extension AuthorizationServer {
         .page(OAuthPages.error(title: title, message: message), status: status)
     }
 
-    /// `GET /authorize`. Client and redirect URI are validated before anything is sent to the
-    /// redirect URI; errors before that are shown as a page. Then our consent page.
+    /// `GET /authorize`. Every error is shown as our page (none is sent to the redirect URI, which
+    /// nobody has vetted yet); a valid request gets our consent page.
     public func authorize(query: Substring, cookieHeader: String?, clientAddress: String) async -> OAuthResponse {
         if let refusal = await limit("authorize", clientAddress) { return refusal }
         guard let parameters = FormEncoding.parse(query) else {
@@ -58,6 +58,13 @@ extension AuthorizationServer {
                 "This application is not registered here, or its registration expired. Remove the server in the application and add it again.")
         case .failure(.invalid(let problem)):
             return errorPage("Application not accepted", "Its client metadata document was not accepted: \(problem)")
+        case .failure(.unavailable(let problem)):
+            var page = errorPage(
+                "Sign-in temporarily unavailable",
+                "The application's details could not be fetched right now (temporarily_unavailable: \(problem)).",
+                status: .serviceUnavailable)
+            page.headers[.retryAfter] = "5"
+            return page
         case .failure(.storage):
             return errorPage("Sign-in unavailable", "The server could not read its records; try again.", status: .serviceUnavailable)
         }
@@ -75,8 +82,13 @@ extension AuthorizationServer {
             return errorPage("Sign-in request not valid", "redirect_uri is missing and the application registered several.")
         }
         let state = parameters["state"]
+        // RFC 9700 §4.11.2: anyone can register any https redirect URI, and nobody has vetted
+        // this client before the user sees our consent page, so errors up to here are shown on
+        // our page, never sent to the redirect URI: our origin does not redirect to an address
+        // just because it was registered. (After the consent page, the user's deny and the
+        // upstream's errors return to the client.)
         func fail(_ code: OAuthErrorCode, _ description: String) -> OAuthResponse {
-            clientRedirect(redirectURI, state: state, [("error", code.rawValue), ("error_description", description)])
+            errorPage("Sign-in request not valid", "The application sent a request this server cannot accept (\(code.rawValue)): \(description)")
         }
         guard parameters["response_type"] == "code" else {
             return fail(.unsupportedResponseType, "Only response_type=code is supported.")

@@ -7,8 +7,6 @@ import TokenStore
 extension AuthorizationServer {
     /// Most redirect URIs one client may register.
     static let maxRedirectURIs = 10
-    /// Longest `client_name` kept.
-    static let maxClientNameLength = 200
 
     /// `POST /register`: RFC 7591 dynamic client registration, open to anyone (MCP clients
     /// register themselves), rate-limited per address.
@@ -62,8 +60,10 @@ extension AuthorizationServer {
         if metadata["client_name"].map({ !$0.isNull && $0.stringValue == nil }) ?? false {
             return .error(.invalidClientMetadata, "client_name must be a string.")
         }
-        if name.count > Self.maxClientNameLength {
-            return .error(.invalidClientMetadata, "client_name is longer than \(Self.maxClientNameLength) characters.")
+        // The same rule as for metadata documents: no controls (NUL, ESC, newlines…) and no
+        // bidirectional formatting in a name shown on the consent page and in the admin CLI.
+        if let problem = ClientNames.problem(name) {
+            return .error(.invalidClientMetadata, problem + ".")
         }
         if name.isEmpty { name = URLComponents(string: redirectURIs[0])?.host ?? "Unnamed client" }
 

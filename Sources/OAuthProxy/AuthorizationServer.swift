@@ -161,7 +161,7 @@ public struct AuthorizationServer: Sendable {
             do {
                 document = try await metadataDocuments.document(for: clientID)
             } catch {
-                return .failure(.invalid(error.description))
+                return .failure(error.isTemporary ? .unavailable(error.description) : .invalid(error.description))
             }
             let client = OAuthClient(
                 id: document.clientID, kind: .metadataDocument, name: document.clientName, redirectURIs: document.redirectURIs,
@@ -187,6 +187,8 @@ public struct AuthorizationServer: Sendable {
     enum ClientLookupFailure: Error {
         case unknown
         case invalid(String)
+        /// The metadata document cannot be fetched now (too many fetches in flight, shutting down).
+        case unavailable(String)
         case storage(any Error)
     }
 

@@ -52,9 +52,13 @@ public struct ClientMetadataDocument: Sendable, Hashable {
 /// `invalid_client` `error_description` (it never quotes the response body).
 public struct ClientMetadataError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String
+    /// The document may be fine but cannot be fetched now (too many fetches at once, shutting
+    /// down): an OAuth `temporarily_unavailable`, not a verdict on the client.
+    public var isTemporary: Bool
 
-    public init(_ description: String) {
+    public init(_ description: String, isTemporary: Bool = false) {
         self.description = description
+        self.isTemporary = isTemporary
     }
 }
 
@@ -62,15 +66,23 @@ public struct ClientMetadataError: Error, Sendable, Equatable, CustomStringConve
 ///
 /// The host is resolved here and every address must be public (``AddressPolicy``); the request
 /// then goes to the checked address (AsyncHTTPClient's `dnsOverride`, so TLS still verifies the
-/// host name), so a second DNS answer cannot point it elsewhere. No redirects, a size and time
-/// limit, `200` and a JSON content type are required. Documents are cached per `Cache-Control`.
+/// host name), so a second DNS answer cannot point it elsewhere. No redirects, a size limit, one
+/// time limit for the whole fetch (name resolution, response head and body), `200` and a JSON
+/// content type are required. Documents are cached per `Cache-Control`.
+///
+/// A fetch belongs to the requests waiting for it: it is cancelled (its connection closed) as
+/// soon as the last of them is cancelled, and at most ``Policy/maxConcurrentFetches`` run at once;
+/// beyond that a request is refused at once with a temporary error.
 public actor ClientMetadataDocumentFetcher {
     /// Limits of fetching and caching.
     public struct Policy: Sendable {
         /// The largest document accepted, in bytes.
         public var maxBytes = 5_120
-        /// The time limit of one fetch, name resolution included.
+        /// The time limit of one whole fetch: name resolution, response head and body.
         public var timeout: Duration = .seconds(10)
+        /// The most fetches (of distinct documents) in flight at once; more are refused with a
+        /// temporary error rather than queued.
+        public var maxConcurrentFetches = 16
         /// The shortest time a document is cached (also for `no-store`/`no-cache`).
         public var minCache: Duration = .seconds(300)
         /// The longest time a document is cached.
@@ -91,7 +103,7 @@ public actor ClientMetadataDocumentFetcher {
     private let logger: Logger
     private var cache: [String: CacheEntry] = [:]
     private var insertions: UInt64 = 0
-    private var inFlight: [String: Task<Result<ClientMetadataDocument, ClientMetadataError>, Never>] = [:]
+    private var inFlight: [String: SharedFetch] = [:]
     private var isShutDown = false
 
     private struct CacheEntry {
@@ -123,26 +135,41 @@ public actor ClientMetadataDocumentFetcher {
 
     /// Fetches (or returns the cached, unexpired) document; validates it.
     ///
-    /// Concurrent calls for the same id share one fetch. Failures are not cached.
+    /// Concurrent calls for the same id share one fetch, which is cancelled when every caller
+    /// waiting for it has been cancelled. Failures are not cached. With
+    /// ``Policy/maxConcurrentFetches`` other documents in flight, fails at once with an error
+    /// whose ``ClientMetadataError/isTemporary`` is set.
     public func document(for clientID: String) async throws(ClientMetadataError) -> ClientMetadataDocument {
-        guard !isShutDown else { throw ClientMetadataError("client metadata documents cannot be fetched: the server is shutting down") }
+        guard !isShutDown else {
+            throw ClientMetadataError("client metadata documents cannot be fetched: the server is shutting down", isTemporary: true)
+        }
         if let problem = clientIDProblem(clientID) { throw ClientMetadataError(problem) }
         if let entry = cache[clientID] {
             if entry.document.expiresAt > Date() { return entry.document }
             cache[clientID] = nil
         }
 
-        let task: Task<Result<ClientMetadataDocument, ClientMetadataError>, Never>
+        let shared: SharedFetch
         if let existing = inFlight[clientID] {
-            task = existing
+            shared = existing
         } else {
+            guard inFlight.count < max(1, policy.maxConcurrentFetches) else {
+                logger.notice("Client metadata document fetch refused: too many in flight", metadata: ["client_id": "\(clientID)"])
+                throw ClientMetadataError(
+                    "too many client metadata documents are being fetched at once; try again in a moment", isTemporary: true)
+            }
             let policy = policy
             let logger = logger
-            task = Task { await Self.fetch(clientID, policy: policy, logger: logger) }
-            inFlight[clientID] = task
+            shared = SharedFetch(Task { await Self.fetch(clientID, policy: policy, logger: logger) })
+            inFlight[clientID] = shared
         }
-        let result = await task.value
-        if inFlight[clientID] == task {
+        shared.join()
+        let result = await withTaskCancellationHandler {
+            await shared.task.value
+        } onCancel: {
+            shared.leave()
+        }
+        if inFlight[clientID] === shared {
             inFlight[clientID] = nil
             if case .success(let document) = result, !isShutDown { remember(document) }
         }
@@ -153,7 +180,7 @@ public actor ClientMetadataDocumentFetcher {
     /// the cache. Later calls to ``document(for:)`` fail.
     public func shutdown() async throws {
         isShutDown = true
-        let tasks = Array(inFlight.values)
+        let tasks = inFlight.values.map(\.task)
         for task in tasks { task.cancel() }
         for task in tasks { _ = await task.value }
         inFlight.removeAll()
@@ -236,8 +263,8 @@ public actor ClientMetadataDocumentFetcher {
 
     // MARK: - Validation
 
-    /// The longest `client_name` accepted.
-    public static let maxClientNameLength = 200
+    /// The longest `client_name` accepted (``ClientNames/maxLength``, shared with `/register`).
+    public static let maxClientNameLength = ClientNames.maxLength
 
     /// Validates a fetched document for `clientID`.
     ///
@@ -272,12 +299,7 @@ public actor ClientMetadataDocumentFetcher {
         else {
             throw ClientMetadataError("the client metadata document has no client_name")
         }
-        if name.count > maxClientNameLength {
-            throw ClientMetadataError("client_name is longer than \(maxClientNameLength) characters")
-        }
-        if name.unicodeScalars.contains(where: isUnsafeInName) {
-            throw ClientMetadataError("client_name contains control characters")
-        }
+        if let problem = ClientNames.problem(name) { throw ClientMetadataError(problem) }
 
         guard case .array(let uriValues)? = members["redirect_uris"], !uriValues.isEmpty else {
             throw ClientMetadataError("the client metadata document must list redirect_uris")
@@ -349,14 +371,6 @@ public actor ClientMetadataDocumentFetcher {
         }
     }
 
-    /// Control characters, and bidirectional overrides that could disguise a name.
-    private static func isUnsafeInName(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0x00...0x1F, 0x7F...0x9F, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: true
-        default: false
-        }
-    }
-
     // MARK: - Caching
 
     /// How long to cache a document given its `Cache-Control` header, clamped to the policy.
@@ -382,7 +396,9 @@ public actor ClientMetadataDocumentFetcher {
         let deadline = start + policy.timeout
         let result: Result<ClientMetadataDocument, ClientMetadataError>
         do throws(ClientMetadataError) {
-            let (body, cacheControl) = try await download(clientID, policy: policy, deadline: deadline, logger: logger)
+            let (body, cacheControl) = try await bounded(by: deadline, policy: policy) { () async throws(ClientMetadataError) in
+                try await download(clientID, policy: policy, deadline: deadline, logger: logger)
+            }
             let lifetime = cacheLifetime(cacheControl: cacheControl, policy: policy)
             let expiresAt = Date().addingTimeInterval(Double(lifetime.components.seconds))
             result = .success(try validate(json: body, clientID: clientID, expiresAt: expiresAt))
@@ -397,6 +413,37 @@ public actor ClientMetadataDocumentFetcher {
                 "Client metadata document rejected", metadata: ["client_id": "\(clientID)", "reason": "\(error.description)"])
         }
         return result
+    }
+
+    /// `operation`'s outcome, or a time-out once `deadline` passes, whichever comes first; the
+    /// operation is cancelled then (AsyncHTTPClient closes the connection), so that a body
+    /// trickled byte by byte cannot keep a fetch alive past its limit.
+    private static func bounded<T: Sendable>(
+        by deadline: ContinuousClock.Instant, policy: Policy,
+        _ operation: @escaping @Sendable () async throws(ClientMetadataError) -> T
+    ) async throws(ClientMetadataError) -> T {
+        let outcome = await withTaskGroup(of: Result<T, ClientMetadataError>?.self) { group in
+            group.addTask {
+                do throws(ClientMetadataError) {
+                    return .success(try await operation())
+                } catch {
+                    return .failure(error)
+                }
+            }
+            group.addTask {
+                do {
+                    try await Task.sleep(until: deadline, clock: .continuous)
+                    return .failure(timedOut(policy))
+                } catch {
+                    return nil  // cancelled: the operation finished first, or the fetch was cancelled
+                }
+            }
+            var first: Result<T, ClientMetadataError>?
+            while first == nil, let next = await group.next() { first = next }
+            group.cancelAll()
+            return first ?? .failure(ClientMetadataError("fetching the client metadata document was cancelled"))
+        }
+        return try outcome.get()
     }
 
     /// Resolves and checks the host, then GETs the document from the checked address.
@@ -664,5 +711,29 @@ private final class FirstValue<T: Sendable>: Sendable {
             }
             if let ready { continuation.resume(returning: ready) }
         }
+    }
+}
+
+/// One fetch, shared by every request waiting for the same document; cancelled when the last of
+/// them is cancelled, so that no fetch outlives the requests that wanted it.
+private final class SharedFetch: Sendable {
+    let task: Task<Result<ClientMetadataDocument, ClientMetadataError>, Never>
+    private let waiters = Mutex(0)
+
+    init(_ task: Task<Result<ClientMetadataDocument, ClientMetadataError>, Never>) {
+        self.task = task
+    }
+
+    func join() {
+        waiters.withLock { $0 += 1 }
+    }
+
+    /// A waiter was cancelled; the last one cancels the fetch.
+    func leave() {
+        let last = waiters.withLock { count -> Bool in
+            count -= 1
+            return count == 0
+        }
+        if last { task.cancel() }
     }
 }

@@ -36,7 +36,8 @@ public enum OAuthPages {
         clientName: String, clientID: String, clientKind: String, redirectURI: String, scopes: [String],
         requestID: String, csrf: String, formAction: String, providerName: String, warnings: [String]
     ) -> String {
-        let name = HTMLEscaping.escape(clientName)
+        // Isolated (<bdi>) so that right-to-left text in a name cannot reorder the sentence around it.
+        let name = "<bdi>" + HTMLEscaping.escape(ClientNames.displayable(clientName)) + "</bdi>"
         let provider = HTMLEscaping.escape(providerName)
         let host = HTMLEscaping.escape(RedirectURIPolicy.displayHost(redirectURI) ?? redirectURI)
 
@@ -106,7 +107,7 @@ public enum OAuthPages {
             </form>
 
             """
-        return page(title: "Allow \(clientName) to use your \(providerName) account?", body: body)
+        return page(title: "Allow \(ClientNames.displayable(clientName)) to use your \(providerName) account?", body: body)
     }
 
     /// An error page for the authorization flow (unknown client, unregistered redirect URI,

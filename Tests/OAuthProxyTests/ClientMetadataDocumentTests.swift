@@ -365,6 +365,26 @@ private func withDocumentServer<Value: Sendable>(
         log.record(request.uri.path)
         return .redirect(to: "/good/client.json", type: .found)
     }
+    // A valid document, one byte every 50 ms (about 10 s in all), after a prompt head.
+    router.get("/trickle/client.json") { request, _ -> Response in
+        log.record(request.uri.path)
+        let document = documentJSON(clientID: selfURL(request))
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: ResponseBody { writer in
+                do {
+                    for byte in document {
+                        try await writer.write(ByteBuffer(bytes: [byte]))
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
+                    try await writer.finish(nil)
+                    log.record("trickle finished")
+                } catch {
+                    log.record("trickle cut")
+                    throw error
+                }
+            })
+    }
     router.get("/slow/client.json") { request, _ -> Response in
         log.record(request.uri.path)
         try? await Task.sleep(for: .seconds(3))
@@ -527,6 +547,56 @@ private func fetchError(_ fetcher: ClientMetadataDocumentFetcher, _ clientID: St
         }
     }
 
+    /// Issue 13 item 7: the time limit covered the response head only; a body trickled at
+    /// 1 B/s kept a fetch alive for 49 s. The limit now covers the whole fetch.
+    @Test func aTrickledBodyIsCutAtTheTimeLimit() async throws {
+        try await withDocumentServer { port, log in
+            let fetcher = fetcher(timeout: .seconds(1))
+            let error = try #require(await fetchError(fetcher, "http://127.0.0.1:\(port)/trickle/client.json"))
+            #expect(error.description.contains("timed out"), "\(error.description)")
+            // The connection is closed: the server's next write fails (hang guard: 30 s).
+            #expect(await eventually { log.count("trickle cut") == 1 })
+            #expect(log.count("trickle finished") == 0)
+            try await fetcher.shutdown()
+        }
+    }
+
+    /// A fetch is tied to the request that wanted it: cancelling the request closes the fetch's
+    /// connection long before its time limit (before: it went on after the browser left).
+    @Test func cancellingTheRequestCancelsItsFetch() async throws {
+        try await withDocumentServer { port, log in
+            let fetcher = fetcher(timeout: .seconds(60))
+            let request = Task { await fetchError(fetcher, "http://127.0.0.1:\(port)/trickle/client.json") }
+            #expect(await eventually { log.count("/trickle/client.json") == 1 })
+            request.cancel()
+            #expect(await request.value != nil)
+            #expect(await eventually { log.count("trickle cut") == 1 })
+            #expect(log.count("trickle finished") == 0)
+            try await fetcher.shutdown()
+        }
+    }
+
+    /// Fetches in flight are capped; one more is refused at once with a temporary error (an
+    /// OAuth `temporarily_unavailable`), not queued.
+    @Test func fetchesBeyondTheCapAreRefusedAsTemporarilyUnavailable() async throws {
+        try await withDocumentServer { port, log in
+            var policy = ClientMetadataDocumentFetcher.Policy()
+            policy.allowLoopbackHTTP = true
+            policy.maxConcurrentFetches = 1
+            let fetcher = ClientMetadataDocumentFetcher(policy: policy, logger: quietLogger)
+            let first = Task { await fetchError(fetcher, "http://127.0.0.1:\(port)/trickle/client.json") }
+            #expect(await eventually { log.count("/trickle/client.json") == 1 })
+            let refused = try #require(await fetchError(fetcher, "http://127.0.0.1:\(port)/good/client.json"))
+            #expect(refused.isTemporary, "\(refused.description)")
+            #expect(log.count("/good/client.json") == 0)
+            first.cancel()
+            _ = await first.value
+            // Once the slot is free, the next fetch goes ahead.
+            #expect(try await fetcher.document(for: "http://127.0.0.1:\(port)/good/client.json").clientName == "Test Client")
+            try await fetcher.shutdown()
+        }
+    }
+
     @Test func loopbackIsRefusedOutsideDevelopmentMode() async throws {
         try await withDocumentServer { port, log in
             let fetcher = fetcher(development: false)
@@ -588,4 +658,14 @@ private func fetchError(_ fetcher: ClientMetadataDocumentFetcher, _ clientID: St
         }
         #expect(fast == "done")
     }
+}
+
+/// Polls `condition` every 20 ms until it holds; false after `limit` (a hang guard, not a bound).
+private func eventually(limit: Duration = .seconds(30), _ condition: () -> Bool) async -> Bool {
+    let end = ContinuousClock.now + limit
+    while ContinuousClock.now < end {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return condition()
 }

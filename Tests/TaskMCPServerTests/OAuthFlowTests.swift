@@ -276,25 +276,44 @@ import TokenStore
     func pkceIsMandatoryAndS256Only14(extra: [(String, String)]) async throws {
         try await withOAuth { oauth, _ in
             let registered = try await oauth.register()
+            // Refused on our page, not by a redirect to the (unvetted) client: RFC 9700 §4.11.2.
             try await oauth.client.execute(uri: oauth.authorizeURI(registered, pkce: PKCE(), extra: extra), method: .get) { response in
-                #expect(response.status == .seeOther)
-                let items = queryItems(response.headers[.location] ?? "")
-                #expect(items["error"] == "invalid_request")
-                #expect(items["state"] == "state-123")
-                #expect(items["iss"] == testPublicURL)
+                #expect(response.status == .badRequest)
+                #expect(response.headers[.location] == nil)
+                #expect(response.text.contains("invalid_request"))
             }
         }
     }
 
     @Test(arguments: ["token", "code token", "id_token", ""])
-    func otherResponseTypesAreRefusedByRedirect15(type: String) async throws {
+    func otherResponseTypesAreRefusedOnOurPage15(type: String) async throws {
         try await withOAuth { oauth, _ in
             let registered = try await oauth.register()
             try await oauth.client.execute(
                 uri: oauth.authorizeURI(registered, pkce: PKCE(), extra: [("response_type", type)]), method: .get
             ) { response in
-                #expect(response.status == .seeOther)
-                #expect(queryItems(response.headers[.location] ?? "")["error"] == "unsupported_response_type")
+                #expect(response.status == .badRequest)
+                #expect(response.headers[.location] == nil)
+                #expect(response.text.contains("unsupported_response_type"))
+            }
+        }
+    }
+
+    /// Issue 13 item 10 (RFC 9700 §4.11.2): anyone could register `https://evil.example/land`
+    /// and get an immediate 303 there from our origin with a bad `/authorize` request.
+    @Test func authorizeErrorsBeforeConsentNeverRedirectToTheClient() async throws {
+        try await withOAuth { oauth, _ in
+            let registered = try await oauth.register(redirectURIs: ["https://evil.example/land"], name: "Not vetted")
+            let requests: [[(String, String)]] = [
+                [("response_type", "token")], [("code_challenge", "")], [("code_challenge_method", "plain")],
+                [("resource", "https://other.example/mcp")],
+            ]
+            for extra in requests {
+                try await oauth.client.execute(uri: oauth.authorizeURI(registered, pkce: PKCE(), extra: extra), method: .get) { response in
+                    #expect(response.status == .badRequest, "\(extra)")
+                    #expect(response.headers[.location] == nil, "\(extra) redirected to \(response.headers[.location] ?? "")")
+                    #expect(!response.text.contains("evil.example"), "\(extra)")
+                }
             }
         }
     }
@@ -306,8 +325,9 @@ import TokenStore
             try await oauth.client.execute(
                 uri: oauth.authorizeURI(registered, pkce: PKCE(), extra: [("resource", resource)]), method: .get
             ) { response in
-                #expect(response.status == .seeOther, "\(resource)")
-                #expect(queryItems(response.headers[.location] ?? "")["error"] == "invalid_target")
+                #expect(response.status == .badRequest, "\(resource)")
+                #expect(response.headers[.location] == nil)
+                #expect(response.text.contains("invalid_target"))
             }
         }
     }
