@@ -796,6 +796,63 @@ def all_strings(value: Any) -> Iterator[str]:
             yield from all_strings(v)
 
 
+HOSTILE_NAMES = {
+    "ESC (window title)": "Evil\x1b]0;pwned\x07 client",
+    "BEL": "Bell\x07client",
+    "C1 CSI": "Csi\x9b2Jclient",
+    "newline (forged row)": "Two\nlines tok_forged  access  active",
+    "carriage return": "Back\rwrite",
+    "RLO": "Safe \u202etxt.exe",
+    "isolate": "Iso\u2066late\u2069",
+    "NUL": "Nul\x00truncated",
+    "DEL": "Del\x7fete",
+}
+
+
+def test_register_refuses_control_and_bidi_characters_in_client_name(server: Server) -> None:
+    # One rule for both registration paths: metadata documents already refused these.
+    async def scenario() -> None:
+        async with httpx.AsyncClient(timeout=30.0) as http:
+            for what, name in HOSTILE_NAMES.items():
+                body = {"redirect_uris": [REDIRECT_URI], "token_endpoint_auth_method": "none", "client_name": name}
+                r = await http.post(server.base + "/register", json=body)
+                assert_oauth_error(r, 400, "invalid_client_metadata", f"client_name with {what}")
+            # Ordinary non-ASCII names stay welcome.
+            r = await http.post(
+                server.base + "/register",
+                json={"redirect_uris": [REDIRECT_URI], "token_endpoint_auth_method": "none", "client_name": "Café 東京 עברית"},
+            )
+            assert r.status_code == 201 and r.json()["client_name"] == "Café 東京 עברית", r.text
+
+    run(scenario())
+
+
+def test_admin_tables_escape_non_printable_characters(server: Server, task_mcp_cli, task_mcp_env: dict[str, str]) -> None:
+    # A name stored before /register refused such names (or written by anything else) must not
+    # reach the terminal raw: a table cell shows escapes, never ESC, BEL, C1, newlines or bidi.
+    import sqlite3
+
+    client = run(register(server, auth_method="none", name="Conformance escape client"))
+    run(full_flow(server, client))
+    hostile = "".join(HOSTILE_NAMES.values()).replace("\x00", "")
+    with contextlib.closing(sqlite3.connect(task_mcp_env["TASK_MCP_DATABASE"], timeout=30)) as db:
+        db.execute("UPDATE clients SET name = ? WHERE id = ?", (hostile, client["client_id"]))
+        db.commit()
+    raw = set("\x1b\x07\x9b\r\x7f\u202e\u2066\u2069")
+    for args in (("clients",), ("grants", "--client", client["client_id"]), ("tokens",)):
+        result = task_mcp_cli("admin", *args)
+        assert result.returncode == 0, str(result)
+        found = sorted({hex(ord(c)) for c in result.stdout if c in raw})
+        assert not found, f"admin {args[0]} printed raw {found}: {result.stdout[:500]!r}"
+        rows = [line for line in result.stdout.splitlines() if client["client_id"] in line or "Evil" in line]
+        assert all(client["client_id"] in line for line in rows), f"admin {args[0]}: a name broke a row: {rows!r}"
+        assert not any(line.startswith("lines tok_forged") for line in result.stdout.splitlines()), f"forged row: {result.stdout!r}"
+        assert "\\u{1B}" in result.stdout, f"admin {args[0]}: the escape is not shown: {result.stdout[:500]!r}"
+    # JSON stays exact (it escapes by itself).
+    listed = [c for c in cli_json(task_mcp_cli, "admin", "clients") if c["id"] == client["client_id"]]
+    assert listed and listed[0]["name"] == hostile, listed
+
+
 def test_admin_lists_without_secrets_and_revokes_a_client(server: Server, task_mcp_cli) -> None:
     client = run(register(server, auth_method="client_secret_basic", name="Conformance admin client"))
     flow = run(full_flow(server, client))
@@ -971,12 +1028,21 @@ def test_unregistered_redirect_uri_gets_an_error_page(server: Server) -> None:
         for redirect_uri in ("https://evil.example/callback", "http://localhost:3030/other"):
             r = http.get(authorize_url(server, client["client_id"], challenge, "s1", redirect_uri=redirect_uri))
             assert_html_error_page(r, 400, f"redirect_uri {redirect_uri}")
-        # Once client and redirect URI are known good, request errors go back to the client.
+        # Even with client and redirect URI known, request errors before the consent page stay on
+        # our page: a self-registered redirect URI is nobody's vetted address (RFC 9700 §4.11.2).
         r = http.get(authorize_url(server, client["client_id"], challenge, "s2", code_challenge_method="plain"))
-        assert r.status_code in (302, 303), f"{r.status_code} {r.text[:300]}"
-        params = query_of(r.headers["location"])
-        assert r.headers["location"].startswith(REDIRECT_URI), r.headers["location"]
-        assert params["error"] == "invalid_request" and params["state"] == "s2" and params["iss"] == server.base, params
+        assert_html_error_page(r, 400, "PKCE method plain")
+
+
+def test_authorize_errors_never_redirect_to_a_self_registered_uri(server: Server) -> None:
+    evil = "https://evil.example/land"
+    client = run(register(server, auth_method="none", name="Conformance open-redirect client", redirect_uris=[evil]))
+    _, challenge = pkce_pair()
+    with httpx.Client(timeout=30.0, follow_redirects=False) as http:
+        for extra in ({"response_type": "token"}, {"code_challenge_method": "plain"}, {"resource": "https://other.example/mcp"}):
+            r = http.get(authorize_url(server, client["client_id"], challenge, "s1", redirect_uri=evil, **extra))
+            assert "location" not in r.headers, f"{extra}: redirected to {r.headers.get('location')}"
+            assert_html_error_page(r, 400, f"authorize with {extra}")
 
 
 def test_consent_needs_the_browser_cookie(server: Server) -> None:

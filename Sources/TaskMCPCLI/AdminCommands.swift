@@ -114,8 +114,29 @@ enum AdminOutput {
         return "\(pad(parts.year, 4))-\(pad(parts.month, 2))-\(pad(parts.day, 2))T\(pad(parts.hour, 2)):\(pad(parts.minute, 2))Z"
     }
 
-    /// Columns padded to their widest cell, two spaces apart, no trailing blanks.
+    /// `text` safe to print on a terminal: controls (C0 with ESC, BEL and newlines, DEL, C1),
+    /// line and paragraph separators, zero-width and bidirectional formatting characters appear
+    /// as `\u{…}`, and a backslash as `\\`, so that a self-registered client name can
+    /// neither drive the terminal (titles, cursor moves, colours) nor forge or reorder rows.
+    static func printable(_ text: String) -> String {
+        var result = ""
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x5C:
+                result += "\\\\"
+            case 0x00...0x1F, 0x7F...0x9F, 0x061C, 0x200B...0x200F, 0x2028...0x202E, 0x2060...0x2069, 0xFEFF:
+                result += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            default:
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+
+    /// Columns padded to their widest cell, two spaces apart, no trailing blanks. Every cell is
+    /// passed through ``printable(_:)``.
     static func table(_ header: [String], _ rows: [[String]]) -> String {
+        let rows = rows.map { $0.map(printable) }
         var widths = header.map(\.count)
         for row in rows {
             for (index, cell) in row.enumerated() where index < widths.count {
