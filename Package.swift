@@ -272,6 +272,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "JSONTests",
+            dependencies: ["JSON"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "MCPProtocolTests",
             dependencies: ["JSON", "MCPProtocol"],
             swiftSettings: swiftSettings

@@ -71,6 +71,26 @@ report(
     "MCP tools/list (in process)", await measure(protocolIterations) { _ = await server.handle(body: listBody, headers: headers) },
     baselineName: "decode+encode body", jsonFloor)
 
+// MARK: 1b. Parsing JSON from peers: our depth-limited parser vs. JSONDecoder into JSONValue.
+
+/// A realistic request body (a 200-row group as objects), and the probe's adversarial one:
+/// eight values nested 500 deep, which JSONDecoder decodes in time quadratic in the depth.
+let rowsBody = Array(
+    (#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"createTaskGroup","arguments":{"inputs":["#
+        + (0..<200).map { #"{"company":"Company \#($0)","country":"DE","note":"café \#($0)"}"# }.joined(separator: ",")
+        + #"],"output":"ceo_name","output_type":"json"}}}"#).utf8)
+let nestedOne = String(repeating: #"{"a":["#, count: 250) + String(repeating: "]}", count: 250)
+let adversarialBody = Array(("[" + Array(repeating: nestedOne, count: 8).joined(separator: ",") + "]").utf8)
+let parseIterations = quick ? 200 : 2_000
+report(
+    "parse 200-row request body", try await measure(parseIterations) { _ = try JSONValue(parsing: rowsBody) },
+    baselineName: "JSONDecoder into JSONValue",
+    try await measure(parseIterations) { _ = try JSONDecoder().decode(JSONValue.self, from: Data(rowsBody)) })
+report(
+    "refuse 8 values nested 500 deep", await measure(parseIterations) { _ = try? JSONValue(parsing: adversarialBody) },
+    baselineName: "JSONDecoder decoding it (1 run)",
+    try await measure(1) { _ = try? JSONDecoder().decode(JSONValue.self, from: Data(adversarialBody)) })
+
 // MARK: 2. Rendering a 2,500-row group vs. JSON-encoding the same runs.
 
 let rows: [RunStateEvent] = (0..<2_500).map { index in
