@@ -115,10 +115,13 @@ public struct MCPServer: Sendable {
     public func prepare(body: some Collection<UInt8>, headers: MCPRequestHeaders, principal: String? = nil) -> MCPExchange {
         let json: JSONValue
         do {
-            json = try JSONDecoder().decode(JSONValue.self, from: Data(body))
+            // Our parser, not JSONDecoder: linear in the body and bounded in depth, so no body
+            // can hold a thread of the cooperative pool.
+            json = try JSONValue(parsing: body)
         } catch {
             configuration.observer?(MCPRequestRecord(method: "invalid", outcome: .error))
-            return .finished(errorOutcome(nil, JSONRPCError(code: JSONRPCError.parseError, message: "Parse error"), status: 400))
+            let message = error.isTooDeep ? "Parse error: \(error)" : "Parse error"
+            return .finished(errorOutcome(nil, JSONRPCError(code: JSONRPCError.parseError, message: message), status: 400))
         }
         let message: JSONRPCMessage
         do {

@@ -12,7 +12,7 @@ extension AuthorizationServer {
     /// register themselves), rate-limited per address.
     public func register(body: Data, clientAddress: String) async -> OAuthResponse {
         if let refusal = await limit("register", clientAddress) { return refusal }
-        guard let json = try? JSONDecoder().decode(JSONValue.self, from: body), let metadata = json.objectValue else {
+        guard let json = try? JSONValue(parsing: body), let metadata = json.objectValue else {
             return .error(.invalidClientMetadata, "The body must be a JSON object of client metadata (RFC 7591).")
         }
         func strings(_ name: String) -> [String]?? {

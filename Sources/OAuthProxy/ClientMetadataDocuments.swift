@@ -275,7 +275,7 @@ public actor ClientMetadataDocumentFetcher {
     public static func validate(json: Data, clientID: String, expiresAt: Date) throws(ClientMetadataError)
         -> ClientMetadataDocument
     {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: json) else {
+        guard let value = try? JSONValue(parsing: json) else {
             throw ClientMetadataError("the client metadata document is not valid JSON")
         }
         guard case .object(let members) = value else {

@@ -52,7 +52,7 @@ struct UpstreamProvider: Sendable {
             throw ExchangeFailure(
                 code: .temporarilyUnavailable, description: "\(configuration.displayName)'s sign-in could not be reached; try again.")
         }
-        let json = try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView))
+        let json = try? JSONValue(parsing: body.readableBytesView)
         guard status == .ok else {
             let upstreamError = json?["error"]?.stringValue ?? "HTTP \(status.code)"
             logger.notice("Upstream token exchange refused", metadata: ["status": "\(status.code)", "error": "\(upstreamError.prefix(64))"])

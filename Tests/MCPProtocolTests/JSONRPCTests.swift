@@ -14,6 +14,26 @@ struct JSONRPCTests {
         #expect(reply.json["jsonrpc"] == "2.0")
     }
 
+    /// The adversarial body of issue 13: a valid request whose params nest 500 deep. It must
+    /// be refused as a parse error naming the limit, not decoded (JSONDecoder took seconds).
+    @Test func deeplyNestedBodyIsParseErrorNamingTheLimit() async throws {
+        let deep = String(repeating: #"{"a":["#, count: 250) + String(repeating: "]}", count: 250)
+        let text = #"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":"# + deep + "}}"
+        let reply = try #require(await send(Array(text.utf8)))
+        #expect(reply.status == 400)
+        #expect(reply.errorCode == -32700)
+        #expect(reply.errorMessage?.contains("nested deeper than 64") == true)
+        #expect(reply.json["id"] == .null)
+    }
+
+    @Test func nestingWithinTheLimitIsParsed() async throws {
+        let nested = String(repeating: "[", count: 60) + String(repeating: "]", count: 60)
+        let text = #"{"jsonrpc":"2.0","id":1,"method":"ping","params":{"_meta":{"x":"# + nested + "}}}"
+        let reply = try #require(await send(Array(text.utf8)))
+        #expect(reply.errorCode == nil)
+        #expect(reply.json["id"] == 1)
+    }
+
     @Test(arguments: [
         (#"{"id":1,"method":"ping"}"#, JSONValue.int(1)),  // missing jsonrpc
         (#"{"jsonrpc":"1.0","id":1,"method":"ping"}"#, .int(1)),  // wrong jsonrpc

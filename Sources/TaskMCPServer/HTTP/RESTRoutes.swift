@@ -247,7 +247,14 @@ struct RESTRoutes: Sendable {
                 return Problem(status: 413, title: "Content Too Large", detail: "The body is larger than \(maxBodyBytes) bytes.", code: "too_large")
                     .response()
             }
-            guard case .object(let arguments)? = try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView)) else {
+            let parsed: JSONValue
+            do throws(JSONParseError) {
+                parsed = try JSONValue(parsing: body.readableBytesView)
+            } catch {
+                let detail = error.isTooDeep ? "The body is \(error)." : "The body must be a JSON object."
+                return Problem(status: 400, title: "Bad Request", detail: detail, code: "invalid_json").response()
+            }
+            guard case .object(let arguments) = parsed else {
                 return Problem(status: 400, title: "Bad Request", detail: "The body must be a JSON object.", code: "invalid_json").response()
             }
             if let schema = tools[name]?.inputSchema {

@@ -64,7 +64,7 @@ public struct GroupOutputSpec: Sendable, Hashable {
             return
         }
         if text.hasPrefix("{") {
-            guard let parsed = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) else {
+            guard let parsed = try? JSONValue(parsing: text) else {
                 throw GroupInputError(
                     "output starts with \"{\" but is not valid JSON. " + Self.acceptedForms, field: "output")
             }
@@ -72,7 +72,7 @@ public struct GroupOutputSpec: Sendable, Hashable {
             return
         }
         if text.hasPrefix("[") {
-            if let parsed = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) {
+            if let parsed = try? JSONValue(parsing: text) {
                 guard let items = parsed.arrayValue, !items.isEmpty,
                     case let names = items.compactMap(\.stringValue), names.count == items.count
                 else {

@@ -39,7 +39,7 @@ public struct GroupRows: Sendable, Hashable {
             let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.isEmpty { throw Self.emptyError }
             if trimmed.hasPrefix("[") {
-                guard let parsed = try? JSONDecoder().decode(JSONValue.self, from: Data(trimmed.utf8)),
+                guard let parsed = try? JSONValue(parsing: trimmed),
                     case .array(let items) = parsed
                 else {
                     throw GroupInputError(
