@@ -39,7 +39,8 @@ struct WebhookDeliveryTests {
         let inbox = WebhookInbox()
         try await withWebhookReceiver(inbox) { hookURL in
             let configuration = configuration()
-            try await Sandbox.withLoopbackServer(store: SandboxStore(configuration: configuration), configuration: configuration) { baseURL in
+            let store = SandboxStore(configuration: configuration)
+            try await Sandbox.withLoopbackServer(store: store, configuration: configuration) { baseURL in
                 let created = try await client(baseURL).createRun(
                     TaskRunInput(processor: "lite", input: "What is the capital of France?", webhook: WebhookSpec(url: hookURL)))
                 let deliveries = try await inbox.wait(for: 1)
@@ -53,8 +54,8 @@ struct WebhookDeliveryTests {
                 let object = try JSONDecoder().decode(JSONValue.self, from: deliveries[0].body)
                 #expect(object.objectValue.map { Set($0.keys) } == ["timestamp", "type", "data"])
                 #expect(object["data"]?["output"] == nil)
-                // A 2xx answer ends the delivery.
-                try await Task.sleep(for: .milliseconds(300))
+                // A 2xx answer ends the delivery: once the sender says it is over, one request came.
+                #expect(try await settled(store) == WebhookTally(queued: 1, delivered: 1))
                 #expect(await inbox.received.count == 1)
             }
         }
@@ -81,7 +82,8 @@ struct WebhookDeliveryTests {
         let inbox = WebhookInbox(failFirst: 2)
         try await withWebhookReceiver(inbox) { hookURL in
             let configuration = configuration()
-            try await Sandbox.withLoopbackServer(store: SandboxStore(configuration: configuration), configuration: configuration) { baseURL in
+            let store = SandboxStore(configuration: configuration)
+            try await Sandbox.withLoopbackServer(store: store, configuration: configuration) { baseURL in
                 _ = try await client(baseURL).createRun(
                     TaskRunInput(processor: "lite", input: "Retry me", webhook: WebhookSpec(url: hookURL)))
                 let deliveries = try await inbox.wait(for: 3)
@@ -92,7 +94,8 @@ struct WebhookDeliveryTests {
                 let secondWait = deliveries[1].at.duration(to: deliveries[2].at)
                 #expect(firstWait >= .milliseconds(40), "\(firstWait)")
                 #expect(secondWait >= .milliseconds(80), "\(secondWait)")
-                try await Task.sleep(for: .milliseconds(300))
+                // The third attempt succeeded, and the sender counts the delivery as over.
+                #expect(try await settled(store) == WebhookTally(queued: 1, delivered: 1))
                 #expect(await inbox.received.count == 3)
             }
         }
@@ -103,12 +106,13 @@ struct WebhookDeliveryTests {
         let inbox = WebhookInbox(failFirst: 100)
         try await withWebhookReceiver(inbox) { hookURL in
             let configuration = configuration(attempts: 3)
-            try await Sandbox.withLoopbackServer(store: SandboxStore(configuration: configuration), configuration: configuration) { baseURL in
+            let store = SandboxStore(configuration: configuration)
+            try await Sandbox.withLoopbackServer(store: store, configuration: configuration) { baseURL in
                 _ = try await client(baseURL).createRun(
                     TaskRunInput(processor: "lite", input: "Nobody answers", webhook: WebhookSpec(url: hookURL)))
                 _ = try await inbox.wait(for: 3)
-                // A fourth attempt would come 160 ms after the third.
-                try await Task.sleep(for: .milliseconds(600))
+                // The sender gives the delivery up after its third attempt, and none follows.
+                #expect(try await settled(store) == WebhookTally(queued: 1, abandoned: 1))
                 #expect(await inbox.received.count == 3)
             }
         }
@@ -138,34 +142,40 @@ struct WebhookDeliveryTests {
     func nothingIsSentWithoutASecretOrAWebhook() async throws {
         let inbox = WebhookInbox()
         try await withWebhookReceiver(inbox) { hookURL in
+            // Nothing is ever queued for delivery, so nothing can arrive later either.
             let silent = configuration(secret: nil)
-            try await Sandbox.withLoopbackServer(store: SandboxStore(configuration: silent), configuration: silent) { baseURL in
+            let silentStore = SandboxStore(configuration: silent)
+            try await Sandbox.withLoopbackServer(store: silentStore, configuration: silent) { baseURL in
                 let run = try await client(baseURL).createRun(
                     TaskRunInput(processor: "lite", input: "Quiet", webhook: WebhookSpec(url: hookURL)))
-                _ = try await client(baseURL).awaitResult(run.runID, deadline: .seconds(20))
+                _ = try await client(baseURL).awaitResult(run.runID, deadline: .seconds(60))
             }
+            #expect(silentStore.webhookTally == WebhookTally())
             let signing = configuration()
-            try await Sandbox.withLoopbackServer(store: SandboxStore(configuration: signing), configuration: signing) { baseURL in
+            let signingStore = SandboxStore(configuration: signing)
+            try await Sandbox.withLoopbackServer(store: signingStore, configuration: signing) { baseURL in
                 let run = try await client(baseURL).createRun(TaskRunInput(processor: "lite", input: "No webhook asked"))
-                _ = try await client(baseURL).awaitResult(run.runID, deadline: .seconds(20))
-                try await Task.sleep(for: .milliseconds(300))
+                _ = try await client(baseURL).awaitResult(run.runID, deadline: .seconds(60))
             }
+            #expect(signingStore.webhookTally == WebhookTally())
             #expect(await inbox.received.isEmpty)
         }
     }
 
-    @Test("A pending webhook does not hold up the sandbox's shutdown")
+    // The time limit is a hang guard: waiting for the run would take at least two minutes.
+    @Test("A pending webhook does not hold up the sandbox's shutdown", .timeLimit(.minutes(1)))
     func shutdownDoesNotWaitForPendingWebhooks() async throws {
         let inbox = WebhookInbox()
         try await withWebhookReceiver(inbox) { hookURL in
             // Realistic latencies: a pro run takes at least two minutes.
             let configuration = configuration(timeFactor: 1)
-            let start = ContinuousClock.now
-            try await Sandbox.withLoopbackServer(store: SandboxStore(configuration: configuration), configuration: configuration) { baseURL in
+            let store = SandboxStore(configuration: configuration)
+            try await Sandbox.withLoopbackServer(store: store, configuration: configuration) { baseURL in
                 _ = try await client(baseURL).createRun(
                     TaskRunInput(processor: "pro", input: "Slow", webhook: WebhookSpec(url: hookURL)))
             }
-            #expect(start.duration(to: .now) < .seconds(60))
+            // The shutdown cancelled the waiting delivery: it is over, unsent.
+            #expect(store.webhookTally == WebhookTally(queued: 1, dropped: 1))
             #expect(await inbox.received.isEmpty)
         }
     }
@@ -199,8 +209,8 @@ actor WebhookInbox {
         return .internalServerError
     }
 
-    /// Waits until `count` deliveries arrived (or `limit` passed) and returns them.
-    func wait(for count: Int, limit: Duration = .seconds(20)) async throws -> [ReceivedWebhook] {
+    /// Waits until `count` deliveries arrived and returns them (`limit` is a hang guard).
+    func wait(for count: Int, limit: Duration = .seconds(60)) async throws -> [ReceivedWebhook] {
         let deadline = ContinuousClock.now + limit
         while received.count < count, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(10))
@@ -243,4 +253,17 @@ func withWebhookReceiver<Value: Sendable>(_ inbox: WebhookInbox, _ body: (_ url:
         try #require(port > 0)
         return try await body("http://127.0.0.1:\(port)/hook")
     }
+}
+
+/// Waits until every webhook `store` queued is over (delivered, abandoned or dropped), so that no
+/// further attempt can come, and returns the tally; `limit` is a hang guard.
+func settled(_ store: SandboxStore, limit: Duration = .seconds(60), sourceLocation: SourceLocation = #_sourceLocation) async throws
+    -> WebhookTally
+{
+    let deadline = ContinuousClock.now + limit
+    while store.webhookTally.queued == 0 || store.webhookTally.finished < store.webhookTally.queued {
+        try #require(ContinuousClock.now < deadline, "deliveries still pending: \(store.webhookTally)", sourceLocation: sourceLocation)
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    return store.webhookTally
 }

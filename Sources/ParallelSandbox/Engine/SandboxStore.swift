@@ -19,6 +19,9 @@ public actor SandboxStore {
     /// Runs created with a `webhook`, for the ``WebhookSender`` (only when a webhook secret is set).
     nonisolated let webhookOutbox = WebhookOutbox()
 
+    /// The webhooks queued so far and how many of them were delivered, abandoned or dropped.
+    public nonisolated var webhookTally: WebhookTally { webhookOutbox.tally }
+
     public init(configuration: SandboxConfiguration) {
         self.configuration = configuration
         self.accounts = configuration.accounts

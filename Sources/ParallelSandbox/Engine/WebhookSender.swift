@@ -13,6 +13,27 @@ struct PendingWebhook: Sendable {
     let run: RunRecord
 }
 
+/// How many webhooks a sandbox has queued, and what became of them: a delivery is over once it is
+/// `delivered` (a 2xx answer), `abandoned` (every attempt failed) or `dropped` (not sent: no
+/// usable secret, the run was forgotten by a reset, or the sender stopped first). Tests wait on
+/// these counts instead of on the clock.
+public struct WebhookTally: Sendable, Equatable {
+    public var queued = 0
+    public var delivered = 0
+    public var abandoned = 0
+    public var dropped = 0
+
+    /// Deliveries that are over: no further attempt will be made for them.
+    public var finished: Int { delivered + abandoned + dropped }
+
+    public init(queued: Int = 0, delivered: Int = 0, abandoned: Int = 0, dropped: Int = 0) {
+        self.queued = queued
+        self.delivered = delivered
+        self.abandoned = abandoned
+        self.dropped = dropped
+    }
+}
+
 /// The queue between ``SandboxStore`` (which adds a run with a `webhook` when it is created) and
 /// the one ``WebhookSender`` that delivers them.
 final class WebhookOutbox: Sendable {
@@ -23,13 +44,30 @@ final class WebhookOutbox: Sendable {
     let pending: AsyncStream<PendingWebhook>
     private let continuation: AsyncStream<PendingWebhook>.Continuation
     private let claimed = Atomic<Bool>(false)
+    private let counts = Mutex(WebhookTally())
+
+    var tally: WebhookTally { counts.withLock { $0 } }
 
     init() {
         (pending, continuation) = AsyncStream.makeStream(of: PendingWebhook.self, bufferingPolicy: .bufferingOldest(Self.capacity))
     }
 
     func add(_ webhook: PendingWebhook) {
+        counts.withLock { $0.queued += 1 }
         continuation.yield(webhook)
+    }
+
+    /// How a delivery ended.
+    enum Outcome { case delivered, abandoned, dropped }
+
+    func count(_ outcome: Outcome) {
+        counts.withLock { tally in
+            switch outcome {
+            case .delivered: tally.delivered += 1
+            case .abandoned: tally.abandoned += 1
+            case .dropped: tally.dropped += 1
+            }
+        }
     }
 
     /// Whether the caller is the first (and so the only) consumer of ``pending``.
@@ -78,21 +116,29 @@ struct WebhookSender: Service {
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 for await webhook in outbox.pending {
-                    guard let signer else { continue }
+                    guard let signer else {
+                        outbox.count(.dropped)
+                        continue
+                    }
                     group.addTask { await sender.deliver(webhook, signer: signer) }
                 }
             }
         }
     }
 
-    /// Waits for the run to end, then delivers its webhook with retries.
+    /// Waits for the run to end, then delivers its webhook with retries; counts the outcome.
     func deliver(_ webhook: PendingWebhook, signer: StandardWebhook) async {
+        store.webhookOutbox.count(await attempt(webhook, signer: signer))
+    }
+
+    /// Delivers one webhook and says how that ended.
+    private func attempt(_ webhook: PendingWebhook, signer: StandardWebhook) async -> WebhookOutbox.Outcome {
         do {
             try await Task.sleep(until: webhook.run.finished, clock: .continuous)
         } catch {
-            return
+            return .dropped
         }
-        guard await store.containsRun(webhook.run.id) else { return }
+        guard await store.containsRun(webhook.run.id) else { return .dropped }
         let run = webhook.run.taskRun(at: webhook.run.finished)
         let event = WebhookEvent(timestamp: run.modifiedAt ?? Timestamp.string(Date()), run: run)
         let body: Data
@@ -100,32 +146,33 @@ struct WebhookSender: Service {
             body = try JSONEncoder().encode(event)
         } catch {
             logger.error("Could not encode a webhook", metadata: ["run_id": "\(run.runID)", "error": "\(error)"])
-            return
+            return .dropped
         }
         let id = "whevent_" + Identifier.hex(bytes: 16)
         var metadata: Logger.Metadata = ["run_id": "\(run.runID)", "webhook_id": "\(id)", "status": "\(run.status)"]
         var delay = configuration.webhookRetryBaseDelay
         for attempt in 1...configuration.webhookMaxAttempts {
-            if Task.isCancelled { return }
+            if Task.isCancelled { return .dropped }
             metadata["attempt"] = "\(attempt)"
             let failure = await post(body, id: id, to: webhook.url, signer: signer)
             guard let failure else {
                 logger.debug("Webhook delivered", metadata: metadata)
-                return
+                return .delivered
             }
             metadata["failure"] = "\(failure)"
             guard attempt < configuration.webhookMaxAttempts else {
                 logger.notice("Webhook not delivered; giving up", metadata: metadata)
-                return
+                return .abandoned
             }
             logger.debug("Webhook delivery failed; will retry", metadata: metadata)
             do {
                 try await Task.sleep(for: delay)
             } catch {
-                return
+                return .dropped
             }
             delay *= 2
         }
+        return .abandoned
     }
 
     /// One attempt, signed with the current time. Returns why it failed, or `nil` on a 2xx answer.
