@@ -71,19 +71,19 @@ struct ClientRunTests {
         }
     }
 
-    @Test func resultTimesOutWith408WhileTheRunIsActive() async throws {
+    // The time limit is a hang guard only.
+    @Test(.timeLimit(.minutes(1))) func resultTimesOutWith408WhileTheRunIsActive() async throws {
         try await withLiveSandbox(SandboxConfiguration(timeFactor: 0.05)) { url, _ in
             let client = sandboxClient(url)
             let run = try await client.createRun(TaskRunInput(processor: "pro", input: "slow"))
-            let clock = ContinuousClock()
-            let start = clock.now
             let error = await ParallelAPIError.caught { () async throws(ParallelAPIError) in
                 try await client.result(run.runID, timeout: .seconds(1))
             }
             #expect(error?.kind == .runStillActive)
             #expect(error?.status == 408)
+            // One answer, not retried: the 408 came back to the caller, not re-asked until the end.
             #expect(error?.attempts == 1)
-            #expect(start.duration(to: clock.now) < .seconds(4))
+            #expect(try await client.run(run.runID).isActive)
         }
     }
 

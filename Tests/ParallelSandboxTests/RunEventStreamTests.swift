@@ -168,14 +168,15 @@ struct RunEventStreamTests {
         }
     }
 
-    @Test("A stream closes at the stream limit even if the run is still active")
+    // The time limit is a hang guard only.
+    @Test("A stream closes at the stream limit even if the run is still active", .timeLimit(.minutes(1)))
     func streamLimit() async throws {
         let configuration = SandboxConfiguration(timeFactor: 0.05, runStreamLimit: .milliseconds(100))
         try await withSandbox(configuration) { sandbox in
             let run = try await sandbox.createRun(processor: "pro", input: "Longer than the stream limit")
-            let start = ContinuousClock.now
             let events = try await Self.events(sandbox, "/v1/tasks/runs", run.runID)
-            #expect(ContinuousClock.now - start < .seconds(3))
+            // The stream ended while the run is still going: it was the limit that closed it.
+            #expect(try await sandbox.run(run.runID).isActive)
             #expect(events.first?.runState != nil)
             #expect(events.allSatisfy { $0.runState?.output == nil })
             #expect(events.compactMap(\.runState).allSatisfy { $0.run.isActive })

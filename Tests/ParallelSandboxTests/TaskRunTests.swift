@@ -46,13 +46,15 @@ struct TaskRunTests {
 
     @Test("A run goes queued → running → completed, with is_active matching the status")
     func statusLifecycle() async throws {
-        // lite at 0.02: up to 1.2 s in all, the first tenth queued; the input picks a slow run.
+        // lite at 0.05: up to 3 s in all, the first tenth queued; the input picks a slow run, so
+        // that the polls below see it running even when the machine is busy. The deadline is a
+        // hang guard.
         let input = slowInput("Lifecycle of a sandbox run", processor: "lite")
-        try await withSandbox(SandboxConfiguration(timeFactor: 0.02)) { sandbox in
+        try await withSandbox(SandboxConfiguration(timeFactor: 0.05)) { sandbox in
             let created = try await sandbox.createRun(processor: "lite", input: .string(input))
             #expect(created.status == .queued)
             var seen: [RunStatus] = [created.status]
-            let deadline = ContinuousClock.now + .seconds(20)
+            let deadline = ContinuousClock.now + .seconds(60)
             while ContinuousClock.now < deadline {
                 let run = try await sandbox.run(created.runID)
                 #expect(run.isActive == [.queued, .running].contains(run.status), "status \(run.status), is_active \(run.isActive)")

@@ -104,8 +104,8 @@ struct SandboxClient: Sendable {
         return try response.decode(TaskRunResult.self)
     }
 
-    /// Polls a run until it is no longer active.
-    func waitUntilDone(_ id: String, limit: Duration = .seconds(20)) async throws -> TaskRun {
+    /// Polls a run until it is no longer active (`limit` is a hang guard).
+    func waitUntilDone(_ id: String, limit: Duration = .seconds(60)) async throws -> TaskRun {
         let deadline = ContinuousClock.now + limit
         while true {
             let run = try await run(id)
@@ -138,8 +138,8 @@ struct SandboxClient: Sendable {
         return try response.decode(TaskGroup.self)
     }
 
-    /// Polls a group until no run is active.
-    func waitUntilGroupDone(prefix: String = "/v1/tasks/groups", _ id: String, limit: Duration = .seconds(20)) async throws
+    /// Polls a group until no run is active (`limit` is a hang guard).
+    func waitUntilGroupDone(prefix: String = "/v1/tasks/groups", _ id: String, limit: Duration = .seconds(60)) async throws
         -> TaskGroup
     {
         let deadline = ContinuousClock.now + limit
