@@ -167,8 +167,9 @@ struct LegacyTasksTests {
                 server, request("tasks/result", id: 9, params: ["taskId": "task_1", "_meta": ["progressToken": "p"]]), headers: legacyHeaders,
                 principal: "a", progress: { await collector.add($0) })
         }
-        // Still waiting while progress flows; finish only once two reports arrived.
-        for _ in 0..<500 where await collector.items.count < 2 { try await Task.sleep(for: .milliseconds(10)) }
+        // Still waiting while progress flows; finish only once two reports arrived (the minute is
+        // a hang guard).
+        for _ in 0..<6_000 where await collector.items.count < 2 { try await Task.sleep(for: .milliseconds(10)) }
         await provider.finish("task_1", status: .completed, outcome: .result(CallToolResult(content: [.text("# Report")])))
         let reply = try #require(await waiting.value)
         #expect(reply.result?["content"]?.arrayValue?.first?["text"] == "# Report")

@@ -18,6 +18,8 @@ struct LiveApp: Sendable {
     let base: String
     let hub: ProgressHub
     let sandbox: SandboxStore
+    /// The upstream sandbox's base URL.
+    let upstream: String
 
     /// Starts a deep-research run through the REST API; returns its id and the events URL of its
     /// progress link.
@@ -92,7 +94,7 @@ final class LiveEventStream: Sendable {
     }
 
     /// The next block, or `nil` once the server closed the stream; an issue if nothing came in time.
-    func next(within limit: Duration = .seconds(30)) async throws -> EventBlock? {
+    func next(within limit: Duration = .seconds(60)) async throws -> EventBlock? {
         let blocks = self.blocks
         let outcome: EventBlock?? = await withTaskGroup(of: EventBlock??.self) { group in
             group.addTask {
@@ -111,7 +113,7 @@ final class LiveEventStream: Sendable {
     }
 
     /// The next named event, skipping keep-alive comments and `retry:` blocks.
-    func nextEvent(within limit: Duration = .seconds(30)) async throws -> EventBlock? {
+    func nextEvent(within limit: Duration = .seconds(60)) async throws -> EventBlock? {
         while let block = try await next(within: limit) {
             if block.event != nil { return block }
         }
@@ -119,7 +121,7 @@ final class LiveEventStream: Sendable {
     }
 
     /// Blocks until the stream closes.
-    func rest(within limit: Duration = .seconds(30)) async throws -> [EventBlock] {
+    func rest(within limit: Duration = .seconds(60)) async throws -> [EventBlock] {
         var seen: [EventBlock] = []
         while let block = try await next(within: limit) { seen.append(block) }
         return seen
@@ -131,11 +133,12 @@ final class LiveEventStream: Sendable {
 
 /// Sends one request and reads the whole answer.
 func liveRequest(
-    _ method: HTTPMethod, _ url: String, bearer: String? = nil, json body: JSONValue? = nil
+    _ method: HTTPMethod, _ url: String, bearer: String? = nil, json body: JSONValue? = nil, headers: [(String, String)] = []
 ) async throws -> (status: HTTPResponseStatus, headers: HTTPHeaders, text: String, json: JSONValue?) {
     var request = HTTPClientRequest(url: url)
     request.method = method
     if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
+    for (name, value) in headers { request.headers.add(name: name, value: value) }
     if let body {
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(string: body.jsonText))
@@ -181,7 +184,7 @@ func withLiveApp(
             var iterator = ports.makeAsyncIterator()
             let port = try #require(await iterator.next())
             let hub = try #require(hubBox.withLock { $0 })
-            try await body(LiveApp(base: "http://127.0.0.1:\(port)", hub: hub, sandbox: sandboxStore), group)
+            try await body(LiveApp(base: "http://127.0.0.1:\(port)", hub: hub, sandbox: sandboxStore, upstream: sandboxURL), group)
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
@@ -271,16 +274,16 @@ struct LiveProgressTests {
 
             // An idle stream carries keep-alive comments.
             var comment: EventBlock?
-            while comment == nil, let block = try await first.next(within: .seconds(5)) {
+            while comment == nil, let block = try await first.next() {
                 if block.comment != nil { comment = block }
             }
             #expect(comment?.comment == "keep-alive")
 
             first.close()
-            #expect(try await eventually(limit: .seconds(5)) { await app.hub.viewerCount(of: run.id) == 1 })
+            #expect(try await eventually { await app.hub.viewerCount(of: run.id) == 1 })
             #expect(await app.hub.activeSubscriptions == 1)
             second.close()
-            #expect(try await eventually(limit: .seconds(5)) { await app.hub.activeSubscriptions == 0 })
+            #expect(try await eventually { await app.hub.activeSubscriptions == 0 })
             #expect(await app.hub.viewerCount == 0)
         }
     }
@@ -313,11 +316,13 @@ struct LiveProgressTests {
             let run = try await app.startRun()
             let stream = try await LiveEventStream(run.events)
             #expect(try await stream.nextEvent()?.event == "progress")
-            let started = ContinuousClock.now
             await group.triggerGracefulShutdown()
-            let rest = try await stream.rest(within: .seconds(10))
+            // The run goes on for minutes, and the shutdown has no grace limit here: only a stream
+            // that the shutdown itself ended closes within `rest`'s one-minute hang guard.
+            let rest = try await stream.rest(within: .seconds(60))
             #expect(!rest.contains { $0.event == "done" })
-            #expect(started.duration(to: .now) < .seconds(8))
+            let upstream = try await liveRequest(.GET, "\(app.upstream)/v1/tasks/runs/\(run.id)", headers: [("x-api-key", demoKey)])
+            #expect(upstream.json?["is_active"] == true, "the stream ended before the run: \(upstream.text)")
         }
     }
 

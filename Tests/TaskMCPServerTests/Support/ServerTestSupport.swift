@@ -239,7 +239,7 @@ func localPath(of url: String, sourceLocation: SourceLocation = #_sourceLocation
 }
 
 /// Polls `condition` every 20 ms until it holds or `limit` passes; returns whether it held.
-func eventually(limit: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws -> Bool {
+func eventually(limit: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws -> Bool {
     let deadline = ContinuousClock.now + limit
     while true {
         if try await condition() { return true }

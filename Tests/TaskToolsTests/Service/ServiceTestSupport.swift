@@ -25,8 +25,8 @@ struct ServiceHarness: Sendable {
         ParallelClient(apiKey: APIKey(SandboxConfiguration.demoAPIKey), configuration: .init(baseURL: baseURL))
     }
 
-    /// Polls the service's status of `id` until it is no longer active.
-    func waitUntilDone(_ id: String, limit: Duration = .seconds(30)) async throws -> StatusSummary {
+    /// Polls the service's status of `id` until it is no longer active (`limit` is a hang guard).
+    func waitUntilDone(_ id: String, limit: Duration = .seconds(60)) async throws -> StatusSummary {
         let deadline = ContinuousClock.now + limit
         while true {
             let summary = try await service.status(of: id, caller: caller)

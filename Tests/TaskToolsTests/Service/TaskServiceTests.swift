@@ -226,7 +226,7 @@ struct TaskServiceTests {
             async let creation = service.createTaskGroup(
                 ["inputs": companyRows(25), "output": "ceo_name", "output_type": "json", "processor": "lite"], caller: caller)
             // Both stalls are taken (create group, then batch 0): script the failure for batch 1.
-            let deadline = ContinuousClock.now + .seconds(20)
+            let deadline = ContinuousClock.now + .seconds(60)
             while await store.currentFaults().stallNext > 0, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(5))
             }
