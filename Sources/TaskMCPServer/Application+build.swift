@@ -148,7 +148,8 @@ func buildRouter(
     let service = TaskService(
         configuration: TaskService.Configuration(
             pageTokenBudget: configuration.pageTokenBudget, sandbox: sandbox,
-            webhookPath: webhookVerifier != nil && configuration.requestsWebhooks ? WebhookRoute.path : nil),
+            webhookPath: webhookVerifier != nil && configuration.requestsWebhooks ? WebhookRoute.path : nil,
+            callDeadline: .seconds(configuration.toolDeadline)),
         registry: SQLiteTaskRegistry(store: store), links: ViewLinks(key: keys.links), publicBaseURL: { publicURL.get() },
         makeClient: { apiKey in ParallelClient(apiKey: apiKey, configuration: clientConfiguration, logger: clientLogger) })
     let handlers = TaskToolSet.handlers(service: service)

@@ -71,6 +71,9 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var metricsAddress: String?
     /// Longest a graceful shutdown waits for in-flight requests and streams, in seconds.
     public var shutdownGracePeriod: Int
+    /// Longest one tool call or REST request takes, in seconds, upstream retries and waits
+    /// included (`wait_seconds` is cut to fit); then it answers with an error that says what to do.
+    public var toolDeadline: Int = 55
     /// The Parallel account's webhook secret (`whsec_<base64>` or plain text). When set,
     /// `POST /webhooks/parallel` accepts Parallel's signed completion webhooks, and (with a public
     /// URL Parallel can reach, or a sandbox) new runs ask for them. `nil`: no webhooks.
@@ -143,7 +146,7 @@ public struct ServerConfiguration: Sendable, Hashable {
         "TASK_MCP_PAGE_TOKENS", "TASK_MCP_ACCESS_TOKEN_TTL", "TASK_MCP_REFRESH_TOKEN_TTL", "TASK_MCP_REGISTRATIONS_PER_HOUR",
         "TASK_MCP_AUTHORIZATIONS_PER_MINUTE", "TASK_MCP_TOKEN_REQUESTS_PER_MINUTE", "TASK_MCP_DEV_LOOPBACK_CLIENT_METADATA",
         "TASK_MCP_LOG_LEVEL", "TASK_MCP_LOG_FORMAT", "TASK_MCP_METRICS_TOKEN", "TASK_MCP_METRICS_ADDRESS",
-        "TASK_MCP_SHUTDOWN_GRACE", "TASK_MCP_WEBHOOK_SECRET", "PARALLEL_API_BASE_URL", "PARALLEL_OAUTH_URL", "PARALLEL_OAUTH_CLIENT_ID",
+        "TASK_MCP_SHUTDOWN_GRACE", "TASK_MCP_TOOL_DEADLINE", "TASK_MCP_WEBHOOK_SECRET", "PARALLEL_API_BASE_URL", "PARALLEL_OAUTH_URL", "PARALLEL_OAUTH_CLIENT_ID",
         "PARALLEL_OAUTH_SCOPE",
     ]
 
@@ -242,6 +245,7 @@ public struct ServerConfiguration: Sendable, Hashable {
         reader.integer("TASK_MCP_SHUTDOWN_GRACE", 1...3_600, "a number of seconds from 1 to 3600") {
             configuration.shutdownGracePeriod = $0
         }
+        reader.integer("TASK_MCP_TOOL_DEADLINE", 5...3_600, "a number of seconds from 5 to 3600") { configuration.toolDeadline = $0 }
         reader.read("TASK_MCP_WEBHOOK_SECRET") { text in
             do {
                 _ = try StandardWebhook(secret: text)

@@ -15,7 +15,22 @@ extension TaskService {
         -> TaskGroupCreated
     {
         let request = try TaskGroupRequest(arguments, maxRows: configuration.maxGroupRows)
-        let client = makeClient(caller.apiKey)
+        let unbounded = makeClient(caller.apiKey)
+        let timedOut = TaskServiceError.deadline(
+            configuration.callDeadline, waitingFor: "while the task group was being created",
+            advice: "a group may have been created with some of the rows. Call listTasks to find it and getStatus to count its rows before creating it again.")
+        return try await withinCallDeadline(timedOut: timedOut) { end throws(TaskServiceError) in
+            try await createTaskGroup(request, client: unbounded.bounded(by: end), caller: caller)
+        }
+    }
+
+    /// Creates the group and adds the rows with `client` (bounded by the call's deadline).
+    ///
+    /// Rows whose batch ran out of time or lost its answer are reported with what may have
+    /// happened to them; the group is recorded in any case, so that it can be found.
+    func createTaskGroup(_ request: TaskGroupRequest, client: ParallelClient, caller: Caller) async throws(TaskServiceError)
+        -> TaskGroupCreated
+    {
         let group: TaskGroup
         do {
             group = try await client.createGroup(metadata: [
@@ -37,10 +52,15 @@ extension TaskService {
         } catch {
             throw TaskServiceError(upstream: error, doing: "add runs to \(group.taskGroupID)")
         }
+        let groupID = group.taskGroupID
         let failures = outcome.failures.map { failure in
-            FailedRows(
-                rows: failure.range, error: TaskServiceError(upstream: failure.error, doing: "add these rows").message,
-                upstreamStatus: failure.error.status)
+            var message = TaskServiceError(upstream: failure.error, doing: "add these rows").message
+            if failure.error.outcomeUnknown {
+                message += " Some of them may be in the group: call getStatus \(groupID) to count its rows before adding them again."
+            } else if failure.error.kind == .deadlineExceeded {
+                message = "Not added: there was no time left in this call (Parallel was slow). Add these rows again in a new group."
+            }
+            return FailedRows(rows: failure.range, error: message, upstreamStatus: failure.error.status)
         }
         let accepted = outcome.runIDs.count { $0 != nil }
         let record = TaskRecord(

@@ -30,12 +30,18 @@ public struct TaskService: Sendable {
         /// An event stream silent for this long is given up and reopened (Parallel's streams
         /// normally carry an event or a keep-alive comment far more often).
         public var streamIdleTimeout: Duration
+        /// The longest one operation (a tool call, a REST request) takes, upstream retries and
+        /// waits included; then it answers with an error that says what to do. Below the 60 s
+        /// many MCP clients give a tool call.
+        public var callDeadline: Duration
 
         public init(
             pageTokenBudget: Int = Paginator.defaultPageTokenBudget, maxGroupRows: Int = 10_000,
             maxDeepResearchInputCharacters: Int = 15_000, sandbox: Bool = false, waitPollInterval: Duration = .seconds(2),
-            webhookPath: String? = nil, progressInterval: Duration = .seconds(1), streamIdleTimeout: Duration = .seconds(120)
+            webhookPath: String? = nil, progressInterval: Duration = .seconds(1), streamIdleTimeout: Duration = .seconds(120),
+            callDeadline: Duration = .seconds(55)
         ) {
+            self.callDeadline = max(.milliseconds(100), callDeadline)
             self.waitPollInterval = max(.milliseconds(10), waitPollInterval)
             self.progressInterval = max(.milliseconds(10), progressInterval)
             self.streamIdleTimeout = max(.milliseconds(100), streamIdleTimeout)
@@ -85,12 +91,7 @@ public struct TaskService: Sendable {
             taskSpec: TaskSpec(outputSchema: .text(description: nil)), metadata: ["created_via": "task-mcp"],
             sourcePolicy: request.sourcePolicy, previousInteractionID: request.previousInteractionID, enableEvents: true,
             webhook: completionWebhook)
-        let run: TaskRun
-        do {
-            run = try await makeClient(caller.apiKey).createRun(input)
-        } catch {
-            throw TaskServiceError(upstream: error, doing: "create the deep-research run")
-        }
+        let run = try await createRun(input, caller: caller)
         let record = TaskRecord(
             id: run.runID, kind: .run, owner: caller.subject, createdAt: now(), processor: run.processor,
             label: MarkdownText.shorten(MarkdownText.singleLine(request.input), to: 120).text, linkNonce: ViewLinks.newNonce())
@@ -98,6 +99,35 @@ public struct TaskService: Sendable {
         return DeepResearchCreated(
             runID: run.runID, interactionID: run.interactionID, status: run.status.rawValue, processor: run.processor,
             createdAt: run.createdAt, progressURL: progressURL(for: record), sandbox: configuration.sandbox)
+    }
+
+    /// Creates the run within the call's deadline. Never sent twice once it may have reached
+    /// Parallel, and Parallel cannot list runs, so an unknown outcome is said as it is.
+    func createRun(_ input: TaskRunInput, caller: Caller) async throws(TaskServiceError) -> TaskRun {
+        let advice =
+            "Parallel has no way to look a run up, so this server cannot tell whether it was created, and did not send it again (a second run would be billed again). Before starting the research again, check the runs in the Parallel platform (https://platform.parallel.ai), or tell the user that trying again may create and bill a second run."
+        let timedOut = TaskServiceError.deadline(
+            configuration.callDeadline, waitingFor: "to confirm the new deep-research run", advice: "it may still have been created. " + advice)
+        let client = makeClient(caller.apiKey)
+        return try await withinCallDeadline(timedOut: timedOut) { end throws(TaskServiceError) in
+            do throws(ParallelAPIError) {
+                return try await client.bounded(by: end).createRun(input)
+            } catch where error.outcomeUnknown && error.kind != .deadlineExceeded {
+                var failure = TaskServiceError(upstream: error, doing: "create the deep-research run")
+                failure.message += " " + advice
+                failure.detail = Self.adding(["may_have_been_created": .bool(true)], to: failure.detail)
+                throw failure
+            } catch {
+                throw TaskServiceError(upstream: error, doing: "create the deep-research run")
+            }
+        }
+    }
+
+    /// `detail` with `extra` merged in (an object).
+    static func adding(_ extra: [String: JSONValue], to detail: JSONValue?) -> JSONValue {
+        var object = detail?.objectValue ?? [:]
+        for (key, value) in extra { object[key] = value }
+        return .object(object)
     }
 
     /// The completion webhook new runs ask for (``Configuration/webhookPath`` on the public URL), if any.
@@ -110,15 +140,28 @@ public struct TaskService: Sendable {
     /// A compact status of a run or group (about 50 tokens as text).
     public func status(of id: String, caller: Caller) async throws(TaskServiceError) -> StatusSummary {
         let task = try TaskIdentifier(id)
-        let client = makeClient(caller.apiKey)
-        do {
-            switch task.kind {
-            case .run: return StatusSummary(run: try await client.run(task.rawValue), now: now())
-            case .group: return StatusSummary(group: try await client.group(task.rawValue), now: now())
+        let unbounded = makeClient(caller.apiKey)
+        let timedOut = TaskServiceError.deadline(
+            configuration.callDeadline, waitingFor: "with the status of \(task)",
+            advice: "the task is not affected and may still be running: call getStatus again in a minute.")
+        return try await withinCallDeadline(timedOut: timedOut) { end throws(TaskServiceError) in
+            let client = unbounded.bounded(by: end)
+            do throws(ParallelAPIError) {
+                switch task.kind {
+                case .run: return StatusSummary(run: try await client.run(task.rawValue), now: now())
+                case .group: return StatusSummary(group: try await client.group(task.rawValue), now: now())
+                }
+            } catch {
+                throw TaskServiceError(upstream: error, doing: "read the status of \(task)")
             }
-        } catch {
-            throw TaskServiceError(upstream: error, doing: "read the status of \(task)")
         }
+    }
+
+    /// The error of a result read that ran out of time.
+    func resultsTimedOut(_ task: TaskIdentifier) -> TaskServiceError {
+        TaskServiceError.deadline(
+            configuration.callDeadline, waitingFor: "with the results of \(task)",
+            advice: "the task may still be running: call getStatus later, then getResultMarkdown again.")
     }
 
     /// The current state of a run or group with everything needed to render it.
@@ -127,6 +170,15 @@ public struct TaskService: Sendable {
     {
         let task = try TaskIdentifier(id)
         let client = makeClient(caller.apiKey)
+        return try await withinCallDeadline(timedOut: resultsTimedOut(task)) { end throws(TaskServiceError) in
+            try await snapshot(of: task, client: client.bounded(by: end), progressWindow: progressWindow)
+        }
+    }
+
+    /// The snapshot read with `client` (bounded by the caller's deadline).
+    func snapshot(of task: TaskIdentifier, client: ParallelClient, progressWindow: Duration) async throws(TaskServiceError)
+        -> TaskSnapshot
+    {
         do {
             switch task.kind {
             case .run:
@@ -158,13 +210,39 @@ public struct TaskService: Sendable {
     public func resultMarkdown(of id: String, basis: String?, cursor: String?, caller: Caller) async throws(TaskServiceError)
         -> ResultPage
     {
+        try await resultMarkdown(of: id, basis: basis, cursor: cursor, waitingUpTo: .zero, caller: caller) { _, _ in }
+    }
+
+    /// ``resultMarkdown(of:basis:cursor:caller:)`` after waiting up to `wait` for the task to
+    /// settle (``waitUntilSettled(_:caller:limit:progress:)``), all within one
+    /// ``Configuration/callDeadline``: the wait is cut short to leave time for the read.
+    public func resultMarkdown(
+        of id: String, basis: String?, cursor: String?, waitingUpTo wait: Duration, caller: Caller,
+        progress: @escaping @Sendable (_ message: String, _ waited: Duration) async -> Void
+    ) async throws(TaskServiceError) -> ResultPage {
         let selector: BasisSelector
         do {
             selector = try BasisSelector(parsing: basis ?? "all")
         } catch {
             throw .invalid("basis", error.description)
         }
-        let snapshot = try await snapshot(of: id, caller: caller)
+        let task = try TaskIdentifier(id)
+        let client = makeClient(caller.apiKey)
+        let limit = min(wait, maxWait)
+        return try await withinCallDeadline(timedOut: resultsTimedOut(task)) { end throws(TaskServiceError) in
+            if limit > .zero { await waitUntilSettled(id, caller: caller, limit: limit, progress: progress) }
+            let snapshot = try await snapshot(of: task, client: client.bounded(by: end), progressWindow: .zero)
+            return try page(of: snapshot, selector: selector, cursor: cursor)
+        }
+    }
+
+    /// The longest wait a result read may begin with: the call's deadline less a quarter (at
+    /// most 5 s) kept for the read that follows.
+    public var maxWait: Duration {
+        configuration.callDeadline - min(.seconds(5), configuration.callDeadline / 4) - deadlineReserve
+    }
+
+    func page(of snapshot: TaskSnapshot, selector: BasisSelector, cursor: String?) throws(TaskServiceError) -> ResultPage {
         let markdown = try render(snapshot, basis: selector)
         do {
             let page = try Paginator(pageTokenBudget: configuration.pageTokenBudget).page(of: markdown, cursor: cursor)

@@ -23,6 +23,9 @@ public struct TaskServiceError: Error, Hashable, Sendable, CustomStringConvertib
         case rateLimited = "rate_limited"
         /// Parallel failed or could not be reached after retries (HTTP 502).
         case upstream
+        /// Parallel did not answer within the call's deadline (HTTP 504); `message` says what may
+        /// have happened and what to do.
+        case upstreamTimeout = "upstream_timeout"
         /// Some of the work was done, some failed; `detail` says exactly which (HTTP 207).
         case partialFailure = "partial_failure"
         /// A fault in this server (HTTP 500).
@@ -49,6 +52,7 @@ public struct TaskServiceError: Error, Hashable, Sendable, CustomStringConvertib
         case .notFound: 404
         case .rateLimited: 429
         case .upstream: 502
+        case .upstreamTimeout: 504
         case .partialFailure: 207
         case .internal: 500
         }
@@ -63,6 +67,15 @@ public struct TaskServiceError: Error, Hashable, Sendable, CustomStringConvertib
         return TaskServiceError(.invalidArgument, message, detail: .object(detail))
     }
 
+    /// The call ran out of time (``TaskService/Configuration/callDeadline``): `what` says what
+    /// was waited for, `advice` what may have happened and what to do next.
+    static func deadline(_ limit: Duration, waitingFor what: String, advice: String) -> TaskServiceError {
+        let seconds = Int(limit.components.seconds)
+        return TaskServiceError(
+            .upstreamTimeout, "Parallel did not answer within \(seconds) s \(what); \(advice)",
+            detail: ["deadline_seconds": .int(seconds)])
+    }
+
     /// Translates an upstream failure. `subject` names what was being done ("create the run").
     init(upstream error: ParallelAPIError, doing subject: String) {
         var detail: [String: JSONValue] = [:]
@@ -70,7 +83,22 @@ public struct TaskServiceError: Error, Hashable, Sendable, CustomStringConvertib
         if let refID = error.refID, !refID.isEmpty { detail["ref_id"] = .string(refID) }
         if let upstreamDetail = error.detail { detail["upstream_detail"] = upstreamDetail }
         if let retryAfter = error.retryAfter { detail["retry_after_seconds"] = .int(Int(retryAfter.components.seconds)) }
+        if error.outcomeUnknown { detail["outcome_unknown"] = .bool(true) }
         let facts: JSONValue? = detail.isEmpty ? nil : .object(detail)
+        if error.kind == .deadlineExceeded {
+            self.init(
+                .upstreamTimeout, "Parallel did not answer in time to \(subject); try again later.", detail: facts)
+            return
+        }
+        if error.outcomeUnknown {
+            var what = "Parallel's answer was lost"
+            if let status = error.status { what += " (HTTP \(status))" } else { what += " (\(error.kind))" }
+            self.init(
+                .upstream,
+                "Parallel may have carried out the request to \(subject), but \(what), so it was not sent again (that could bill it twice).",
+                detail: facts)
+            return
+        }
         switch error.kind {
         case .unauthorized:
             self.init(.unauthorized, "Parallel rejected the credentials while trying to \(subject). Sign in again or check the API key.", detail: facts)

@@ -370,14 +370,14 @@ struct GetResultMarkdownTool: ToolHandler {
         }
         return try await TaskToolSet.asCaller { caller throws(TaskServiceError) in
             let id = arguments["taskRunOrGroupId"]?.stringValue ?? ""
-            if wait > 0 {
-                // Progress is the seconds waited (strictly increasing, at most `wait`).
-                await service.waitUntilSettled(id, caller: caller, limit: .seconds(wait)) { message, waited in
-                    await context.report(ProgressUpdate(progress: waited / .seconds(1), total: Double(wait), message: message))
-                }
-            }
+            // One deadline for the wait and the read; the wait is cut short to leave time for the read.
+            // Progress is the seconds waited (strictly increasing, at most `wait`).
             let page = try await service.resultMarkdown(
-                of: id, basis: arguments["basis"]?.stringValue, cursor: arguments["cursor"]?.stringValue, caller: caller)
+                of: id, basis: arguments["basis"]?.stringValue, cursor: arguments["cursor"]?.stringValue,
+                waitingUpTo: .seconds(wait), caller: caller
+            ) { message, waited in
+                await context.report(ProgressUpdate(progress: waited / .seconds(1), total: Double(wait), message: message))
+            }
             return CallToolResult(content: [.text(page.text)])
         }
     }
