@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import jsonschema
 import parallel
 import pydantic
@@ -386,7 +384,6 @@ def test_events_stream_follows_active_run(client, http):
         enable_events=True,
         betas=["events-sse-2025-07-24"],
     )
-    started = time.monotonic()
     resp, sse = read_sse(http, f"/v1/tasks/runs/{run.run_id}/events", read_timeout=60)
     assert resp.status_code == 200
     payloads = sse_payloads(sse, where="live run events", allowed=RUN_EVENT_TYPES)
@@ -394,7 +391,6 @@ def test_events_stream_follows_active_run(client, http):
     assert payloads[-1][0]["type"] == "task_run.state"
     assert payloads[-1][1].run.status == "completed", "live stream should end with the terminal state"
     assert payloads[-1][1].output is not None
-    assert time.monotonic() - started < 60
 
 
 def test_events_sdk_stream_live(client):
