@@ -71,6 +71,8 @@ public func buildApplication(
     let store = try await openStore(configuration: configuration, keys: keys, logger: logger)
     services.insert(StoreService(store: store, logger: logger), at: 0)
     services.append(PurgeService(store: store, interval: .seconds(3_600), logger: logger))
+    // Slowloris and idle keep-alive connections are closed; one address holds a bounded number.
+    let connectionGuard = ConnectionGuard(limits: configuration.connectionLimits, logger: logger)
     let metricsEndpoint = MetricsEndpoint(registry: metrics, store: store, token: configuration.metricsToken, logger: logger)
     if let listener = configuration.metricsListener {
         let metricsRouter = Router()
@@ -79,7 +81,7 @@ public func buildApplication(
         metricsLogger[metadataKey: "component"] = "metrics"
         services.append(
             Application(
-                router: metricsRouter,
+                router: metricsRouter, server: connectionGuard.server,
                 configuration: ApplicationConfiguration(address: .hostname(listener.host, port: listener.port), serverName: "task-mcp-metrics"),
                 logger: metricsLogger))
     }
@@ -88,7 +90,7 @@ public func buildApplication(
         metrics: configuration.metricsListener == nil ? metricsEndpoint : nil)
     let settings = configuration
     return Application(
-        router: router,
+        router: router, server: connectionGuard.server,
         configuration: ApplicationConfiguration(
             address: .hostname(settings.host, port: settings.port), serverName: "task-mcp"),
         services: services,

@@ -78,6 +78,14 @@ public struct ServerConfiguration: Sendable, Hashable {
     /// `POST /webhooks/parallel` accepts Parallel's signed completion webhooks, and (with a public
     /// URL Parallel can reach, or a sandbox) new runs ask for them. `nil`: no webhooks.
     public var webhookSecret: String?
+    /// Seconds a connection has to send a whole request head: from its start, or on a kept-alive
+    /// connection from the first byte of the next request. Trickled bytes do not extend it.
+    public var headerTimeout: Int = 10
+    /// Seconds a connection may stay silent between requests (or before its first) before it is
+    /// closed. In-flight requests and streaming responses are never cut.
+    public var idleTimeout: Int = 75
+    /// Open connections one client address may hold (trusted proxies are exempt); `0`: no cap.
+    public var maxConnectionsPerClient: Int = 128
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, parallelBaseURL: String = "https://api.parallel.ai",
@@ -146,7 +154,8 @@ public struct ServerConfiguration: Sendable, Hashable {
         "TASK_MCP_PAGE_TOKENS", "TASK_MCP_ACCESS_TOKEN_TTL", "TASK_MCP_REFRESH_TOKEN_TTL", "TASK_MCP_REGISTRATIONS_PER_HOUR",
         "TASK_MCP_AUTHORIZATIONS_PER_MINUTE", "TASK_MCP_TOKEN_REQUESTS_PER_MINUTE", "TASK_MCP_DEV_LOOPBACK_CLIENT_METADATA",
         "TASK_MCP_LOG_LEVEL", "TASK_MCP_LOG_FORMAT", "TASK_MCP_METRICS_TOKEN", "TASK_MCP_METRICS_ADDRESS",
-        "TASK_MCP_SHUTDOWN_GRACE", "TASK_MCP_TOOL_DEADLINE", "TASK_MCP_WEBHOOK_SECRET", "PARALLEL_API_BASE_URL", "PARALLEL_OAUTH_URL", "PARALLEL_OAUTH_CLIENT_ID",
+        "TASK_MCP_SHUTDOWN_GRACE", "TASK_MCP_TOOL_DEADLINE", "TASK_MCP_WEBHOOK_SECRET", "TASK_MCP_HEADER_TIMEOUT", "TASK_MCP_IDLE_TIMEOUT",
+        "TASK_MCP_MAX_CONNECTIONS_PER_CLIENT", "PARALLEL_API_BASE_URL", "PARALLEL_OAUTH_URL", "PARALLEL_OAUTH_CLIENT_ID",
         "PARALLEL_OAUTH_SCOPE",
     ]
 
@@ -244,6 +253,11 @@ public struct ServerConfiguration: Sendable, Hashable {
         }
         reader.integer("TASK_MCP_SHUTDOWN_GRACE", 1...3_600, "a number of seconds from 1 to 3600") {
             configuration.shutdownGracePeriod = $0
+        }
+        reader.integer("TASK_MCP_HEADER_TIMEOUT", 1...3_600, "a number of seconds from 1 to 3600") { configuration.headerTimeout = $0 }
+        reader.integer("TASK_MCP_IDLE_TIMEOUT", 1...86_400, "a number of seconds from 1 to 86400") { configuration.idleTimeout = $0 }
+        reader.integer("TASK_MCP_MAX_CONNECTIONS_PER_CLIENT", 0...1_000_000, "a number from 0 (no cap) to 1000000") {
+            configuration.maxConnectionsPerClient = $0
         }
         reader.integer("TASK_MCP_TOOL_DEADLINE", 5...3_600, "a number of seconds from 5 to 3600") { configuration.toolDeadline = $0 }
         reader.read("TASK_MCP_WEBHOOK_SECRET") { text in
