@@ -29,7 +29,9 @@ public struct GroupOutputSpec: Sendable, Hashable {
         case jsonSchema
         /// Built from a list of field names.
         case fieldList
-        /// A text description: a `text` schema, or `auto` for a free-form `json` request.
+        /// A report description: a `text` schema, which any processor can fill.
+        case report
+        /// A free-form `json` description: the `auto` schema, which needs a `pro`-class processor.
         case description
     }
 
@@ -60,7 +62,7 @@ public struct GroupOutputSpec: Sendable, Hashable {
                 field: "output")
         }
         if type == .text {
-            self.init(schema: .text(description: text), fieldNames: [], fieldCount: 0, origin: .description)
+            self.init(schema: .text(description: text), fieldNames: [], fieldCount: 0, origin: .report)
             return
         }
         if text.hasPrefix("{") {

@@ -124,10 +124,11 @@ struct TaskGroupRequest: Sendable {
         }
         processor = try DeepResearchRequest.processor(
             arguments["processor"], default: Processors.choose(for: output), allowed: Processors.all)
+        // Only the auto schema (free-form JSON) needs deep research; a text report runs anywhere.
         if output.origin == .description, !Processors.deepResearch.contains(processor) {
             throw .invalid(
                 "output",
-                "A free-form output description needs a pro or ultra processor (\(processor) was asked for). List the wanted fields instead, e.g. \"ceo_name, founding_year\", or pass a JSON schema.")
+                "A free-form JSON output description needs a pro or ultra processor (\(processor) was asked for). List the wanted fields instead, e.g. \"ceo_name, founding_year\", or pass a JSON schema.")
         }
         sourcePolicy = try DeepResearchRequest.sourcePolicy(arguments["source_policy"])
         taskSpec = TaskSpec(outputSchema: output.schema, inputSchema: .json(rows.inputSchema))
@@ -155,6 +156,8 @@ struct TaskGroupRequest: Sendable {
         switch output.origin {
         case .jsonSchema, .fieldList:
             MarkdownText.shorten(output.fieldNames.joined(separator: ", "), to: 80).text
+        case .report:
+            "a report per row"
         case .description:
             "auto fields"
         }

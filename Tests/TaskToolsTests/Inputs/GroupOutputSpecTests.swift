@@ -12,7 +12,7 @@ import Testing
         #expect(spec.schema == .text(description: "A one-paragraph company profile."))
         #expect(spec.fieldNames == [])
         #expect(spec.fieldCount == 0)
-        #expect(spec.origin == .description)
+        #expect(spec.origin == .report)
     }
 
     @Test func emptyOutputIsAnError() throws {
