@@ -22,8 +22,11 @@ public struct StatusSummary: Codable, Hashable, Sendable {
     public var total: Int?
     /// Run counts by status (groups only).
     public var counts: [String: Int]?
-    /// Whole seconds since `created_at`, when known.
+    /// Whole seconds since `created_at` while the task is active, when known.
     public var elapsedSeconds: Int?
+    /// Whole seconds the task took (`created_at` to `modified_at`) once it is terminal, when known;
+    /// unlike ``elapsedSeconds`` it does not grow with each call.
+    public var durationSeconds: Int?
     public var isActive: Bool
     /// Whether `getResultMarkdown` has something to show now.
     public var resultsReady: Bool
@@ -37,6 +40,7 @@ public struct StatusSummary: Codable, Hashable, Sendable {
     enum CodingKeys: String, CodingKey {
         case kind, id, status, processor, total, counts
         case elapsedSeconds = "elapsed_seconds"
+        case durationSeconds = "duration_seconds"
         case isActive = "is_active"
         case resultsReady = "results_ready"
         case errorMessage = "error_message"
@@ -52,8 +56,9 @@ public struct StatusSummary: Codable, Hashable, Sendable {
         processor = run.processor.isEmpty ? nil : run.processor
         total = nil
         counts = nil
-        elapsedSeconds = Self.elapsed(since: run.createdAt, now: now)
         isActive = run.isActive || run.status.isActive
+        elapsedSeconds = isActive ? Self.elapsed(since: run.createdAt, now: now) : nil
+        durationSeconds = isActive ? nil : Self.seconds(from: run.createdAt, to: run.modifiedAt)
         errorMessage = run.status == .failed ? (run.error?.message ?? "unknown error") : nil
         pollAfterMinutes = isActive ? Self.pollInterval(processor: run.processor) : nil
         switch run.status {
@@ -84,7 +89,8 @@ public struct StatusSummary: Codable, Hashable, Sendable {
         processor = group.metadata?["processor"]?.stringValue
         total = group.status.numTaskRuns
         counts = group.status.taskRunStatusCounts.filter { $0.value > 0 }
-        elapsedSeconds = Self.elapsed(since: group.createdAt, now: now)
+        elapsedSeconds = isActive ? Self.elapsed(since: group.createdAt, now: now) : nil
+        durationSeconds = isActive ? nil : Self.seconds(from: group.createdAt, to: group.status.modifiedAt)
         errorMessage = nil
         let finished = group.status.count(.completed) + group.status.count(.failed) + group.status.count(.cancelled)
         resultsReady = finished > 0
@@ -114,6 +120,7 @@ public struct StatusSummary: Codable, Hashable, Sendable {
             parts.append(head)
         }
         if let elapsedSeconds { parts.append(Self.duration(elapsedSeconds) + " elapsed") }
+        if let durationSeconds { parts.append("took " + Self.duration(durationSeconds)) }
         var sentence = parts.joined(separator: ", ") + "."
         if let errorMessage {
             sentence += " Error: " + MarkdownText.shorten(MarkdownText.singleLine(errorMessage), to: 80).text + "."
@@ -131,6 +138,7 @@ public struct StatusSummary: Codable, Hashable, Sendable {
         if let total { object["total"] = .int(total) }
         if let counts { object["counts"] = .object(counts.mapValues { .int($0) }) }
         if let elapsedSeconds { object["elapsed_seconds"] = .int(elapsedSeconds) }
+        if let durationSeconds { object["duration_seconds"] = .int(durationSeconds) }
         if let errorMessage { object["error_message"] = .string(errorMessage) }
         if let pollAfterMinutes { object["poll_after_minutes"] = .int(pollAfterMinutes) }
         return .object(object)
@@ -155,6 +163,12 @@ public struct StatusSummary: Codable, Hashable, Sendable {
     static func elapsed(since createdAt: String?, now: Date) -> Int? {
         guard let createdAt, let start = RFC3339.date(from: createdAt) else { return nil }
         return max(0, Int(now.timeIntervalSince(start)))
+    }
+
+    /// Whole seconds between two RFC 3339 timestamps, when both parse.
+    static func seconds(from start: String?, to end: String?) -> Int? {
+        guard let start, let end, let from = RFC3339.date(from: start), let to = RFC3339.date(from: end) else { return nil }
+        return max(0, Int(to.timeIntervalSince(from)))
     }
 
     /// `45s`, `4m 12s`, `2h 5m`, `3d 4h`.

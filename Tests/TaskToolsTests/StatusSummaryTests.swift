@@ -49,10 +49,35 @@ import Testing
         let json = summary.jsonValue
         #expect(json["status"] == "completed")
         #expect(json["counts"]?["completed"] == 3)
-        #expect(json["elapsed_seconds"] == 10)
+        // A finished group has no modified_at here: nothing to report, and nothing that grows.
+        #expect(json["elapsed_seconds"] == nil)
         #expect(json["results_ready"] == true)
         let decoded = try JSONDecoder().decode(StatusSummary.self, from: JSONEncoder().encode(summary))
         #expect(decoded == summary)
+    }
+
+    /// Issue 14, item 2: a finished run reports how long it took, and that does not grow.
+    @Test func finishedRunReportsItsDurationNotAGrowingElapsedTime() {
+        var run = Fixtures.run(status: .completed)
+        run.modifiedAt = "2025-04-23T20:21:51.037943Z"
+        let soon = StatusSummary(run: run, now: Fixtures.createdDate.addingTimeInterval(24))
+        let later = StatusSummary(run: run, now: Fixtures.createdDate.addingTimeInterval(3_600))
+        #expect(soon.durationSeconds == 3)
+        #expect(soon.elapsedSeconds == nil)
+        #expect(soon.text.contains("took 3s"))
+        #expect(!soon.text.contains("elapsed"))
+        #expect(soon.text == later.text)
+        #expect(soon.jsonValue["duration_seconds"] == 3)
+        #expect(soon.jsonValue["elapsed_seconds"] == nil)
+    }
+
+    @Test func finishedGroupReportsItsDuration() {
+        var group = Fixtures.group(counts: ["completed": 2, "failed": 1], total: 3, active: false)
+        group.status.modifiedAt = "2025-04-23T20:23:48.037943Z"
+        let summary = StatusSummary(group: group, now: Fixtures.createdDate.addingTimeInterval(86_400))
+        #expect(summary.durationSeconds == 120)
+        #expect(summary.text.contains("took 2m 0s"))
+        #expect(!summary.text.contains("elapsed"))
     }
 
     @Test func parsesRFC3339Variants() {

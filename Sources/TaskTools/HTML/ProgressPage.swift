@@ -533,10 +533,7 @@ public struct ProgressPage: Sendable {
 
     /// Whole seconds between two RFC 3339 timestamps, when both parse.
     static func duration(from start: String?, to end: String?) -> Int? {
-        guard let start, let end, let from = RFC3339.date(from: start), let to = RFC3339.date(from: end) else {
-            return nil
-        }
-        return max(0, Int(to.timeIntervalSince(from)))
+        StatusSummary.seconds(from: start, to: end)
     }
 
     /// `2025-04-23 20:31:48 UTC`.

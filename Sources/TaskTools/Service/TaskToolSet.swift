@@ -293,7 +293,8 @@ struct GetStatusTool: ToolHandler {
                 "properties": [
                     "kind": ["type": "string", "enum": ["run", "group"]], "id": ["type": "string"], "status": ["type": "string"],
                     "processor": ["type": "string"], "total": ["type": "integer"], "counts": ["type": "object"],
-                    "elapsed_seconds": ["type": "integer"], "is_active": ["type": "boolean"],
+                    "elapsed_seconds": ["type": "integer"], "duration_seconds": ["type": "integer"],
+                    "is_active": ["type": "boolean"],
                     "results_ready": ["type": "boolean"], "error_message": ["type": "string"],
                     "poll_after_minutes": ["type": "integer"], "next_step": ["type": "string"],
                 ],
