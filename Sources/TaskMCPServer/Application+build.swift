@@ -181,8 +181,16 @@ func buildRouter(
                 token: (configuration.tokenRequestsPerMinute, .seconds(60))),
             allowLoopbackMetadataDocuments: configuration.allowLoopbackClientMetadata),
         store: store, httpClient: HTTPClient.shared, issuer: { publicURL.get() }, logger: oauthLogger)
+    // Keys sent directly are checked with Parallel once (cached), and a 401 during a call is
+    // confirmed by a second check before anyone is signed out.
+    var keyCheckConfiguration = clientConfiguration
+    keyCheckConfiguration.requestTimeout = .seconds(5)
+    keyCheckConfiguration.retry = RetryPolicy(maxAttempts: 2, initialBackoff: .milliseconds(200), maxBackoff: .milliseconds(500), deadline: .seconds(8))
+    let keyVerifier = APIKeyVerifier(logger: clientLogger) { [keyCheckConfiguration] key in
+        await ParallelClient(apiKey: key, configuration: keyCheckConfiguration, logger: clientLogger).checkKey()
+    }
     let authenticator = Authenticator(
-        resolver: GatewayCredentials(authorizationServer: authorizationServer, store: store),
+        resolver: GatewayCredentials(authorizationServer: authorizationServer, store: store, verifier: keyVerifier),
         resourceMetadataURL: { publicURL.get() + "/.well-known/oauth-protected-resource/mcp" })
     let origins = OriginPolicy(configured: configuration.allowedOrigins, publicOrigin: { publicURL.origin })
 
@@ -206,7 +214,12 @@ func buildRouter(
     OAuthRoutes(server: authorizationServer).register(on: router)
     var endpoint = MCPEndpoint(server: mcp, authenticator: authenticator, origins: origins, maxBodyBytes: configuration.maxBodyBytes)
     endpoint.credentialRejected = { resolved in
+        guard await keyVerifier.confirmRejection(apiKey: resolved.caller.apiKey, userID: resolved.caller.subject) else {
+            logger.notice("Parallel refused a key once but accepts it on a second check; nobody is signed out")
+            return false
+        }
         if let grantID = resolved.grantID { await authorizationServer.upstreamRejected(grantID: grantID) }
+        return true
     }
     endpoint.register(on: router)
     // Live progress pages: one shared upstream subscription per task, fanned out to its viewers.

@@ -19,8 +19,8 @@ struct ResolvedCaller: Sendable {
     var grantID: String?
 }
 
-/// A Parallel API key's shape: printable ASCII, 8–512 characters. Parallel itself checks the key
-/// on first use.
+/// A Parallel API key's shape: printable ASCII, 8–512 characters. Whether Parallel accepts it is
+/// asked by ``APIKeyVerifier``.
 func isPlausibleAPIKey(_ token: String) -> Bool {
     (8...512).contains(token.utf8.count) && token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
 }
@@ -31,6 +31,8 @@ func isPlausibleAPIKey(_ token: String) -> Bool {
 struct GatewayCredentials: CredentialResolver {
     let authorizationServer: AuthorizationServer
     let store: TokenStore
+    /// Checks API keys sent directly with Parallel (cached); `nil`: any plausible key is taken.
+    var verifier: APIKeyVerifier?
 
     func resolve(bearer token: String, acceptIssuedTokens: Bool) async -> ResolvedCaller? {
         switch await authorizationServer.authenticate(bearer: token) {
@@ -41,7 +43,10 @@ struct GatewayCredentials: CredentialResolver {
             return nil
         case .notIssuedHere:
             guard isPlausibleAPIKey(token) else { return nil }
-            return ResolvedCaller(caller: Caller(subject: store.userID(forAPIKey: token), apiKey: APIKey(token)))
+            let caller = Caller(subject: store.userID(forAPIKey: token), apiKey: APIKey(token))
+            // A key Parallel rejects gets the 401 challenge that starts a client's sign-in.
+            if let verifier, await verifier.verify(apiKey: caller.apiKey, userID: caller.subject) == .rejected { return nil }
+            return ResolvedCaller(caller: caller)
         }
     }
 }

@@ -17,9 +17,10 @@ struct MCPEndpoint: Sendable {
     let authenticator: Authenticator
     let origins: OriginPolicy
     let maxBodyBytes: Int
-    /// Called when Parallel rejected the caller's API key during a request (e.g. to end the OAuth
-    /// grant holding it, so that the client must sign in again).
-    var credentialRejected: @Sendable (ResolvedCaller) async -> Void = { _ in }
+    /// Called when Parallel rejected the caller's API key during a request: returns whether the
+    /// rejection is confirmed (e.g. by a second check, then ending the OAuth grant holding the
+    /// key so that the client signs in again). Unconfirmed, the call's own result is answered.
+    var credentialRejected: @Sendable (ResolvedCaller) async -> Bool = { _ in true }
     /// How long an SSE response may stay silent before a keep-alive comment is sent.
     var keepAliveInterval: Duration = .seconds(15)
 
@@ -72,10 +73,9 @@ struct MCPEndpoint: Sendable {
             let outcome = await RequestCaller.$rejections.withValue(rejections) {
                 await RequestCaller.$current.withValue(caller) { await call.run() }
             }
-            if rejections.occurred {
-                // Parallel refused the key: a 401 makes OAuth clients sign in again, rather than
-                // showing the model an error it cannot fix.
-                await credentialRejected(resolved)
+            if rejections.occurred, await credentialRejected(resolved) {
+                // Parallel refused the key, twice: a 401 makes OAuth clients sign in again, rather
+                // than showing the model an error it cannot fix.
                 return unauthorized(invalid: true, origin: origin)
             }
             return respond(outcome, origin: origin)
@@ -154,7 +154,7 @@ struct MCPEndpoint: Sendable {
                                 await call.run { message in continuation.yield(Self.sseFrame(message)) }
                             }
                         }
-                        if rejections.occurred { await credentialRejected(resolved) }
+                        if rejections.occurred { _ = await credentialRejected(resolved) }
                         if case .response(_, let body) = outcome { continuation.yield(Self.sseFrame(body)) }
                         continuation.finish()
                     }
