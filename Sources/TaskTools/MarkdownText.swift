@@ -63,8 +63,9 @@ public enum MarkdownText {
         }
     }
 
-    /// The marker for a confidence level: 🟢 high, 🟡 medium, 🔴 low, ⚪ other or none.
-    public static func marker(for confidence: Confidence?) -> String {
+    /// The coloured dot for a confidence level: 🟢 high, 🟡 medium, 🔴 low, ⚪ other or none.
+    /// Never shown alone: where no emoji font exists it renders as an empty box.
+    static func dot(for confidence: Confidence?) -> String {
         switch confidence {
         case .some(.high): return "🟢"
         case .some(.medium): return "🟡"
@@ -73,14 +74,25 @@ public enum MarkdownText {
         }
     }
 
-    /// Marker and name, e.g. `🟢 high`, or `—` when there is no confidence.
-    public static func label(for confidence: Confidence?) -> String {
-        guard let confidence else { return "—" }
-        return marker(for: confidence) + " " + confidence.rawValue
+    /// The compact marker for a confidence level, a dot paired with a letter that still reads
+    /// without an emoji font: `🟢H`, `🟡M`, `🔴L`, `⚪?` (other or none).
+    public static func marker(for confidence: Confidence?) -> String {
+        switch confidence {
+        case .some(.high): return dot(for: confidence) + "H"
+        case .some(.medium): return dot(for: confidence) + "M"
+        case .some(.low): return dot(for: confidence) + "L"
+        default: return dot(for: confidence) + "?"
+        }
+    }
+
+    /// Dot and name, e.g. `🟢 high`, or `missing` when there is no confidence.
+    public static func label(for confidence: Confidence?, missing: String = "—") -> String {
+        guard let confidence else { return missing }
+        return dot(for: confidence) + " " + confidence.rawValue
     }
 
     /// The legend explaining the confidence markers, written once per result.
-    public static let confidenceLegend = "Confidence: 🟢 high · 🟡 medium · 🔴 low · ⚪ not reported."
+    public static let confidenceLegend = "Confidence: 🟢H high · 🟡M medium · 🔴L low · ⚪? not reported."
 
     /// The note placed at the top of every result that carries web content.
     public static let untrustedContentNote =

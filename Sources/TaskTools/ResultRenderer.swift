@@ -170,7 +170,7 @@ public struct ResultRenderer: Sendable {
             for entry in row.basis {
                 let urls = Self.uniqueCitations(entry.citations).map { "<\(Self.url($0.url))>" }
                 lines.append(
-                    "- `\(Self.code(entry.field))` \(MarkdownText.marker(for: entry.confidence)): "
+                    "- `\(Self.code(entry.field))` \(MarkdownText.label(for: entry.confidence, missing: "⚪ not reported")): "
                         + (urls.isEmpty ? "no citations" : urls.joined(separator: " · ")))
             }
             lines.append("")
@@ -336,7 +336,7 @@ public struct ResultRenderer: Sendable {
         return fields
     }
 
-    /// `🟢2 🟡1`: the row's top-level fields counted per confidence level, or `—`.
+    /// `🟢H2 🟡M1`: the row's top-level fields counted per confidence level, or `—`.
     static func confidenceSummary(_ basis: [FieldBasis]) -> String {
         let topLevel = basis.filter { !$0.field.contains(".") }
         let entries = topLevel.isEmpty ? basis : topLevel

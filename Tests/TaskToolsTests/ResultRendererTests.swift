@@ -153,8 +153,8 @@ import Testing
     @Test func confidenceMarkersPerRowAndLegendOnce() throws {
         let text = try renderer.render(group: group, runs: runs)
         let rows = tableRows(text)
-        #expect(rows[0].hasSuffix("| 🟢1 🔴1 |"))
-        #expect(rows[2].hasSuffix("| 🟡1 |"))
+        #expect(rows[0].hasSuffix("| 🟢H1 🔴L1 |"))
+        #expect(rows[2].hasSuffix("| 🟡M1 |"))
         #expect(rows[1].hasSuffix("| — |"))
         #expect(text.components(separatedBy: MarkdownText.confidenceLegend).count == 2)
     }
@@ -162,8 +162,8 @@ import Testing
     @Test func basisAllListsCitationsPerRowAndField() throws {
         let text = try renderer.render(group: group, runs: runs, basis: .all)
         #expect(text.contains("## Basis (all rows)"))
-        #expect(text.contains("**Row 0**\n- `ceo` 🟢: <https://a.example>\n- `founded` 🔴: no citations"))
-        #expect(text.contains("**Row 2**\n- `ceo` 🟡: <https://g.example>"))
+        #expect(text.contains("**Row 0**\n- `ceo` 🟢 high: <https://a.example>\n- `founded` 🔴 low: no citations"))
+        #expect(text.contains("**Row 2**\n- `ceo` 🟡 medium: <https://g.example>"))
     }
 
     @Test func basisIndexGivesFullDetail() throws {
@@ -207,5 +207,20 @@ import Testing
     @Test func renderingIsDeterministic() throws {
         let first = try renderer.render(group: group, runs: runs, basis: .all)
         for _ in 0..<5 { #expect(try renderer.render(group: group, runs: runs, basis: .all) == first) }
+    }
+
+    /// Issue 14, item 6: where no emoji font exists the dots render as empty boxes, so every
+    /// marker, label and the legend carry a letter or word as well.
+    @Test("every confidence marker reads without an emoji font", arguments: [Confidence.high, .medium, .low, nil])
+    func markersCarryText(confidence: Confidence?) {
+        func textOnly(_ text: String) -> String {
+            String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.isASCII && $0.properties.isAlphabetic || $0 == "?" }))
+        }
+        #expect(!textOnly(MarkdownText.marker(for: confidence)).isEmpty)
+        if let confidence {
+            #expect(textOnly(MarkdownText.label(for: confidence)) == confidence.rawValue)
+        }
+        #expect(MarkdownText.confidenceLegend.contains("🟢H high"))
+        #expect(MarkdownText.confidenceLegend.contains("⚪? not reported"))
     }
 }

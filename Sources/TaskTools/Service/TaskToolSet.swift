@@ -329,7 +329,7 @@ struct GetResultMarkdownTool: ToolHandler {
             name: "getResultMarkdown", title: "Read task results",
             description: """
                 The results of a run or group as markdown: a run's report (or fields) with citations and confidence; a \
-                group's table with one row per input (status, input columns, output columns, confidence markers 🟢🟡🔴) and \
+                group's table with one row per input (status, input columns, output columns, confidence markers 🟢H high, 🟡M medium, 🔴L low) and \
                 failed rows with their errors. Call it once getStatus says results are ready (a running group gives partial \
                 results). Long results come in pages of about \(service.configuration.pageTokenBudget / 1000)k tokens: when \
                 the page ends with a cursor, call again with that cursor for the next page. basis (groups): "all" (default), \

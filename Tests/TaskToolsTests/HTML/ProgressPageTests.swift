@@ -130,7 +130,7 @@ enum PageFixtures {
         #expect(html.contains("<code>hq.city</code>"))
         #expect(html.contains("🔴 low"))
         #expect(html.contains(#"<a href="https://acme.example/team" rel="nofollow noopener noreferrer" target="_blank" class="cite" title="Team">1</a>"#))
-        #expect(html.contains("<dt>Confidence</dt><dd>🟢1 🔴1</dd>"))
+        #expect(html.contains("<dt>Confidence</dt><dd>🟢H1 🔴L1</dd>"))
         // Basis order first: ceo, then hq, then the rest alphabetically.
         let ceo = try #require(html.range(of: "<code>ceo</code>"))
         let hq = try #require(html.range(of: "<code>hq.city</code>"))
@@ -199,9 +199,9 @@ enum PageFixtures {
         // Streamed 5…0, rendered 0…5.
         let positions = try (0..<6).map { try #require(html.range(of: "<tr id=\"row-\($0)\"")).lowerBound }
         #expect(positions == positions.sorted())
-        #expect(html.contains(#"<span class="mk" title="high confidence">🟢</span> CEO 0"#))
-        #expect(html.contains(#"<span class="mk" title="medium confidence">🟡</span> 0"#))
-        #expect(html.contains(#"<span class="mk" title="low confidence">🔴</span> 1000"#))
+        #expect(html.contains(#"<span class="mk" title="high confidence">🟢H</span> CEO 0"#))
+        #expect(html.contains(#"<span class="mk" title="medium confidence">🟡M</span> 0"#))
+        #expect(html.contains(#"<span class="mk" title="low confidence">🔴L</span> 1000"#))
         #expect(html.contains(#"href="https://c0.example/team""#))
 
         // Row 3 failed: its error spans the output columns.
