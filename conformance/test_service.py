@@ -530,3 +530,49 @@ def test_dotenv_file_sets_port_and_json_logs_without_the_key(tmp_path: pathlib.P
     )
     leaks = [line for line in lines if DEMO_KEY in line]
     assert not leaks, f"the bearer key was logged: {leaks}"
+
+
+# --------------------------------------------------------------------------- a newcomer's first tries (issue 14)
+
+
+@pytest.mark.timeout(120)
+def test_serve_port_and_host_flags_win_over_the_environment(tmp_path: pathlib.Path) -> None:
+    """``serve --host 127.0.0.1 --port N`` (the first thing a newcomer tries) binds there, over TASK_MCP_PORT."""
+    flag_port, env_port, sandbox_port = free_ports(3)
+    args = ["serve", "--sandbox", "--sandbox-port", str(sandbox_port), "--host", "127.0.0.1", "--port", str(flag_port)]
+    server = Server(args, clean_env(TASK_MCP_PORT=str(env_port), TASK_MCP_HOST="0.0.0.0"), tmp_path, sandbox_port)
+    try:
+        assert server.port == flag_port, f"listening on {server.url}, --port said {flag_port}\n{server.describe()}"
+        assert server.url.startswith("http://127.0.0.1:"), server.describe()
+        with server.client() as client:
+            server.wait_ready(client)
+    finally:
+        server.kill()
+
+
+@pytest.mark.timeout(60)
+def test_serve_refuses_a_bad_port_flag(tmp_path: pathlib.Path) -> None:
+    result = run_serve(tmp_path, "--sandbox", "--port", "70000")
+    assert result.returncode != 0 and "--port" in result.stderr, result.stderr
+    assert "listening on" not in result.stdout
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("url", ["postgres://task:s3cret-pw@db.example:5432/taskmcp", "mysql://u@h/d", "file:///tmp/x.sqlite"])
+def test_database_url_is_a_configuration_error_not_a_file(tmp_path: pathlib.Path, url: str) -> None:
+    """A ``scheme://`` database becomes exit 78 naming what is supported, never a SQLite file named after the URL."""
+    (port,) = free_ports(1)
+    lines = _check_config_failure(run_serve(tmp_path, "--sandbox", TASK_MCP_PORT=str(port), TASK_MCP_DATABASE=url))
+    database = [line for line in lines if "TASK_MCP_DATABASE" in line]
+    assert len(database) == 1, lines
+    assert "SQLite" in database[0] and ":memory:" in database[0], database
+    assert "s3cret-pw" not in "\n".join(lines), "the database password was printed"
+    assert list(tmp_path.iterdir()) == [], f"files were created: {list(tmp_path.iterdir())}"
+    # `migrate` reads the same setting.
+    result = subprocess.run(
+        [str(_binary()), "migrate"], cwd=tmp_path, env=clean_env(TASK_MCP_DATABASE=url), stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=30,
+    )
+    assert result.returncode == CONFIG_EXIT, f"exit {result.returncode}\n{result.stderr}"
+    assert "TASK_MCP_DATABASE" in result.stderr and "s3cret-pw" not in result.stderr
+    assert list(tmp_path.iterdir()) == [], f"files were created: {list(tmp_path.iterdir())}"

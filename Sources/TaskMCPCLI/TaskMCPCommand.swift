@@ -39,6 +39,12 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Start an embedded Parallel sandbox and use it as the upstream (synthetic results, no network, no configuration).")
     var sandbox = false
 
+    @Option(help: ArgumentHelp("Address to bind; overrides TASK_MCP_HOST (default 127.0.0.1).", valueName: "address"))
+    var host: String?
+
+    @Option(help: ArgumentHelp("Port to listen on; overrides TASK_MCP_PORT (default 8080; 0 picks a free one).", valueName: "port"))
+    var port: Int?
+
     @Option(help: "Port of the embedded sandbox.")
     var sandboxPort = 8787
 
@@ -47,13 +53,26 @@ struct Serve: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...65_535).contains(sandboxPort) else { throw ValidationError("--sandbox-port must be a port number (1-65535)") }
+        if let port, !(0...65_535).contains(port) { throw ValidationError("--port must be a port number (0-65535)") }
+        if let host, host.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--host must name an address") }
+    }
+
+    /// The environment with `--host` and `--port` in place of TASK_MCP_HOST and TASK_MCP_PORT:
+    /// a flag wins over the environment and `.env`, and goes through the same validation.
+    static func applyingFlags(to environment: [String: String], host: String?, port: Int?) -> [String: String] {
+        var environment = environment
+        if let host { environment["TASK_MCP_HOST"] = host }
+        if let port { environment["TASK_MCP_PORT"] = String(port) }
+        return environment
     }
 
     func run() async throws {
         let environment: [String: String]
         do {
-            environment = try await EnvironmentFile.merged(
-                ProcessInfo.processInfo.environment, path: envFile ?? ".env", required: envFile != nil)
+            environment = Self.applyingFlags(
+                to: try await EnvironmentFile.merged(
+                    ProcessInfo.processInfo.environment, path: envFile ?? ".env", required: envFile != nil),
+                host: host, port: port)
         } catch {
             printError("configuration error: \(error)")
             throw ExitCode(78)

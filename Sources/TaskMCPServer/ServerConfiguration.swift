@@ -127,6 +127,20 @@ public struct ServerConfiguration: Sendable, Hashable {
         self.webhookSecret = webhookSecret
     }
 
+    /// Refuses a database URL (`postgres://…`, any `scheme://`): this build stores in SQLite only,
+    /// and such a value would otherwise become a file named after the URL. The message never
+    /// repeats the URL, which may carry a password.
+    static func checkDatabaseLocation(_ text: String) throws(Problem) {
+        guard let separator = text.range(of: "://") else { return }
+        let scheme = text[..<separator.lowerBound]
+        guard let first = scheme.first, first.isASCII, first.isLetter,
+            scheme.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) })
+        else { return }
+        throw Problem(
+            "a SQLite database: a file path such as data/task-mcp.sqlite, or :memory:; "
+                + "'\(scheme)://' URLs are not supported by this build (SQLite is the only backend)")
+    }
+
     /// Where the database lives unless `TASK_MCP_DATABASE` says otherwise.
     public static let defaultDatabasePath = "data/task-mcp.sqlite"
 
@@ -201,7 +215,10 @@ public struct ServerConfiguration: Sendable, Hashable {
                 throw Problem("base64 of at least 32 random bytes (try: openssl rand -base64 32)")
             }
         }
-        reader.text("TASK_MCP_DATABASE") { configuration.databasePath = $0 }
+        reader.read("TASK_MCP_DATABASE") { text in
+            try Self.checkDatabaseLocation(text)
+            configuration.databasePath = text
+        }
         reader.read("TASK_MCP_SEALING_KEYS") { text in
             configuration.sealingKeys = text
             do {
