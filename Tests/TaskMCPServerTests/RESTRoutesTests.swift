@@ -209,7 +209,9 @@ struct RESTRoutesTests {
     // MARK: Listing and status
 
     @Test func listingAndStatusShowBothTasks() async throws {
-        try await withTaskMCP { client, _, _ in
+        try await withTaskMCP { client, _, sandbox in
+            // A second account: keys are checked with Parallel, so it must exist there.
+            await sandbox.setAccount("another-parallel-key", AccountSettings())
             let run = try await createRun(client)
             let group = try await createGroup(client)
 
@@ -365,7 +367,8 @@ struct RESTRoutesTests {
     }
 
     @Test func revokingLinksInvalidatesTheOldOnes() async throws {
-        try await withTaskMCP { client, _, _ in
+        try await withTaskMCP { client, _, sandbox in
+            await sandbox.setAccount("another-parallel-key", AccountSettings())
             let run = try await createRun(client)
             let before = try await get(client, try localPath(of: run.url), key: nil)
             #expect(before.status == .ok)
