@@ -232,36 +232,15 @@ extension TokenStore {
         let refreshHash = refreshToken.map(Self.hash)
         return try await writer.write { db in
             let now = self.now
-            guard
-                let row = try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT c.grant_id, c.client_id, c.redirect_uri, c.code_challenge, c.expires_at, c.used_at,
-                               g.scope, g.resource, g.user_id
-                        FROM authorization_codes c JOIN grants g ON g.id = c.grant_id
-                        WHERE c.hash = ?
-                        """,
-                    arguments: [codeHash]
-                )
-            else { return .invalid }
-            let grantID: String = try row.decode(forColumn: "grant_id")
-            let owner: String = try row.decode(forColumn: "client_id")
-            guard owner == clientID else { return .invalid }
-            if let usedAt = try row.decode(Double?.self, forColumn: "used_at") {
+            guard let stored = try Self.storedCode(db, hash: codeHash), stored.grant.clientID == clientID else { return .invalid }
+            let grantID = stored.grant.grantID
+            if let usedAt = stored.usedAt {
                 if presented <= usedAt { return .raced }
                 try db.execute(sql: "DELETE FROM grants WHERE id = ?", arguments: [grantID])
                 return .replayed
             }
-            guard try row.decode(Double.self, forColumn: "expires_at") > now else { return .invalid }
-            let grant = CodeGrant(
-                grantID: grantID,
-                clientID: owner,
-                redirectURI: try row.decode(forColumn: "redirect_uri"),
-                codeChallenge: try row.decode(forColumn: "code_challenge"),
-                scope: try row.decode(forColumn: "scope"),
-                resource: try row.decode(forColumn: "resource"),
-                userID: try row.decode(forColumn: "user_id")
-            )
+            guard stored.expiresAt > now else { return .invalid }
+            let grant = stored.grant
             // Never before the request was presented, so that a clock step cannot make the winner's
             // own presentation look like a later replay.
             let usedAt = max(now, presented)
@@ -296,38 +275,41 @@ extension TokenStore {
         let now = now
         let codeHash = Self.hash(code)
         return try await writer.write { db in
-            guard
-                let row = try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT c.grant_id, c.client_id, c.redirect_uri, c.code_challenge, c.expires_at, c.used_at,
-                               g.scope, g.resource, g.user_id
-                        FROM authorization_codes c JOIN grants g ON g.id = c.grant_id
-                        WHERE c.hash = ?
-                        """,
-                    arguments: [codeHash]
-                )
-            else { return .invalid }
-            let grantID: String = try row.decode(forColumn: "grant_id")
-            let owner: String = try row.decode(forColumn: "client_id")
-            guard owner == clientID else { return .invalid }
-            if try row.decode(Double?.self, forColumn: "used_at") != nil {
+            guard let stored = try Self.storedCode(db, hash: codeHash), stored.grant.clientID == clientID else { return .invalid }
+            let grantID = stored.grant.grantID
+            if stored.usedAt != nil {
                 try db.execute(sql: "DELETE FROM grants WHERE id = ?", arguments: [grantID])
                 return .replayed
             }
-            guard try row.decode(Double.self, forColumn: "expires_at") > now else { return .invalid }
+            guard stored.expiresAt > now else { return .invalid }
             try db.execute(sql: "UPDATE authorization_codes SET used_at = ? WHERE hash = ?", arguments: [now, codeHash])
-            return .valid(
-                CodeGrant(
-                    grantID: grantID,
-                    clientID: owner,
-                    redirectURI: try row.decode(forColumn: "redirect_uri"),
-                    codeChallenge: try row.decode(forColumn: "code_challenge"),
-                    scope: try row.decode(forColumn: "scope"),
-                    resource: try row.decode(forColumn: "resource"),
-                    userID: try row.decode(forColumn: "user_id")
-                )
-            )
+            return .valid(stored.grant)
         }
+    }
+
+    /// An authorization code's row and its grant, by the code's hash.
+    private static func storedCode(_ db: Database, hash: Data) throws -> (grant: CodeGrant, usedAt: Double?, expiresAt: Double)? {
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT c.grant_id, c.client_id, c.redirect_uri, c.code_challenge, c.expires_at, c.used_at,
+                           g.scope, g.resource, g.user_id
+                    FROM authorization_codes c JOIN grants g ON g.id = c.grant_id
+                    WHERE c.hash = ?
+                    """,
+                arguments: [hash]
+            )
+        else { return nil }
+        let grant = CodeGrant(
+            grantID: try row.decode(forColumn: "grant_id"),
+            clientID: try row.decode(forColumn: "client_id"),
+            redirectURI: try row.decode(forColumn: "redirect_uri"),
+            codeChallenge: try row.decode(forColumn: "code_challenge"),
+            scope: try row.decode(forColumn: "scope"),
+            resource: try row.decode(forColumn: "resource"),
+            userID: try row.decode(forColumn: "user_id")
+        )
+        return (grant, try row.decode(Double?.self, forColumn: "used_at"), try row.decode(Double.self, forColumn: "expires_at"))
     }
 }
