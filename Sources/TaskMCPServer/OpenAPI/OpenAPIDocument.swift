@@ -22,6 +22,8 @@ enum OpenAPIDocument {
             "403": problemResponse("Parallel refused the operation, or the browser origin is not allowed."),
             "429": problemResponse("Parallel is rate limiting this key."),
             "502": problemResponse("Parallel failed or could not be reached after retries."),
+            "504": problemResponse(
+                "Parallel did not answer within the request's deadline (TASK_MCP_TOOL_DEADLINE); `detail` says what may have happened and what to do."),
         ]
         func withErrors(_ responses: [String: JSONValue], _ codes: [String]) -> JSONValue {
             var all = responses
@@ -64,7 +66,7 @@ enum OpenAPIDocument {
                         "required": true,
                         "content": ["application/json": ["schema": ["$ref": "#/components/schemas/DeepResearchRequest"]]],
                     ],
-                    "responses": withErrors(deepResearchResponses, ["400", "401", "402", "403", "429", "502"]),
+                    "responses": withErrors(deepResearchResponses, ["400", "401", "402", "403", "429", "502", "504"]),
                 ]
             ],
             "/v1/multitask": [
@@ -75,7 +77,7 @@ enum OpenAPIDocument {
                         "required": true,
                         "content": ["application/json": ["schema": ["$ref": "#/components/schemas/MultitaskRequest"]]],
                     ],
-                    "responses": withErrors(multitaskResponses, ["400", "401", "402", "403", "429", "502"]),
+                    "responses": withErrors(multitaskResponses, ["400", "401", "402", "403", "429", "502", "504"]),
                 ]
             ],
             "/v1/tasks": [
@@ -105,7 +107,7 @@ enum OpenAPIDocument {
                                 "content": ["application/json": ["schema": ["$ref": "#/components/schemas/StatusSummary"]]],
                             ],
                             "404": problemResponse("No such run or group for this key."),
-                        ], ["400", "401", "403", "429", "502"]),
+                        ], ["400", "401", "403", "429", "502", "504"]),
                 ]
             ],
             "/v1/tasks/{id}/links": [
@@ -163,7 +165,7 @@ enum OpenAPIDocument {
                                     "application/problem+json": ["schema": problem], "text/html": ["schema": ["type": "string"]],
                                 ],
                             ],
-                        ], ["400", "403", "429", "502"]),
+                        ], ["400", "403", "429", "502", "504"]),
                 ]
             ],
             "/{task}/events": [
