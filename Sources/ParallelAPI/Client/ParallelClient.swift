@@ -276,6 +276,9 @@ public struct ParallelClient: Sendable {
         return outcome
     }
 
+    /// Reads of a group, a settle interval apart, before a lost batch is re-added.
+    static let maxReconcilingReads = 4
+
     /// The metadata key whose value tells a group's runs apart: the input's position.
     public static let inputIndexKey = "input_index"
 
@@ -314,28 +317,45 @@ public struct ParallelClient: Sendable {
                 lost = error
             }
             guard matchable, round < configuration.retry.maxAttempts else { throw lost }
-            // Give a slow origin time to finish what it may still be doing, then look.
-            let delay = configuration.retry.backoff(beforeRetry: round, using: &generator)
-            if let deadline, ContinuousClock.now + delay >= deadline { throw lost }
-            do {
-                try await Task.sleep(for: delay)
-            } catch {
-                throw lost
-            }
             UpstreamMetrics.retry(method: "POST", path: "/v1/tasks/groups/{id}/runs")
             logger.debug(
                 "add-runs answer lost; reading the group before re-adding",
                 metadata: ["parallel.group": "\(groupID)", "parallel.inputs": "\(pending.count)"])
-            let listed: [RunStateEvent]
-            do {
-                listed = try await allGroupRuns(groupID)
-            } catch {
-                throw lost
-            }
+            // An origin may still be adding the batch after an edge gave up on it. Look only after
+            // a settle interval (never a jittered zero), and re-add only once two reads that far
+            // apart agree on which of the pending inputs exist: a batch still being added shows
+            // up between them, and is then not sent again.
+            let settle = max(
+                configuration.retry.backoff(beforeRetry: round, using: &generator), configuration.retry.initialBackoff * 4)
             var found: [String: String] = [:]
-            for state in listed {
-                if let key = Self.inputIndex(of: state.run.metadata), found[key] == nil { found[key] = state.run.runID }
+            var previous: Set<Int>?
+            var settled = false
+            for _ in 0..<Self.maxReconcilingReads {
+                if let deadline, ContinuousClock.now + settle >= deadline { throw lost }
+                do {
+                    try await Task.sleep(for: settle)
+                } catch {
+                    throw lost
+                }
+                let listed: [RunStateEvent]
+                do {
+                    listed = try await allGroupRuns(groupID)
+                } catch {
+                    throw lost
+                }
+                found = [:]
+                for state in listed {
+                    if let key = Self.inputIndex(of: state.run.metadata), found[key] == nil { found[key] = state.run.runID }
+                }
+                let present = Set(pending.filter { offset in keys[offset].flatMap { found[$0] } != nil })
+                if present.count == pending.count || present == previous {
+                    settled = true
+                    break
+                }
+                previous = present
             }
+            // Still changing after every read: report the batch as unknown rather than guess.
+            guard settled else { throw lost }
             pending.removeAll { offset in
                 guard let key = keys[offset], let runID = found[key] else { return false }
                 runIDs[offset] = runID
