@@ -164,3 +164,46 @@ struct KeyVerificationTests {
         #expect(set.count == 2)
     }
 }
+
+/// Past the concurrent-check cap, keys wait for a slot: a flood of made-up keys must not make
+/// the verifier let keys through unchecked.
+@Suite("API key checks beyond the concurrency cap")
+struct KeyCheckSlotTests {
+    final class HeldChecks: Sendable {
+        let calls = Mutex<[String]>([])
+        let release = Mutex<[CheckedContinuation<Void, Never>]>([])
+
+        func check(_ key: APIKey) async -> APIKeyCheck {
+            calls.withLock { $0.append(key.secret) }
+            await withCheckedContinuation { continuation in release.withLock { $0.append(continuation) } }
+            return key.secret.hasPrefix("good") ? .accepted : .rejected
+        }
+
+        func releaseAll() {
+            for continuation in release.withLock({ held in defer { held = [] }; return held }) { continuation.resume() }
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aKeyBeyondTheCapWaitsAndIsStillChecked() async throws {
+        let held = HeldChecks()
+        var settings = APIKeyVerifier.Settings()
+        settings.maxConcurrentChecks = 1
+        let verifier = APIKeyVerifier(settings: settings, logger: quietLogger, check: { await held.check($0) })
+        async let first = verifier.verify(apiKey: APIKey("good-key-0001"), userID: "u1")
+        // The first check holds the only slot until released.
+        while held.calls.withLock({ $0.count }) < 1 { await Task.yield() }
+        async let second = verifier.verify(apiKey: APIKey("bad-key-00002"), userID: "u2")
+        // Release checks as they arrive until both requests have answers.
+        let releaser = Task {
+            while !Task.isCancelled {
+                held.releaseAll()
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        let verdicts = await (first, second)
+        releaser.cancel()
+        #expect(verdicts.0 == .accepted)
+        #expect(verdicts.1 == .rejected, "the second key was let through without a check")
+        #expect(held.calls.withLock { $0 } == ["good-key-0001", "bad-key-00002"])
+    }
+}

@@ -12,7 +12,9 @@ import ParallelAPI
 ///   request and nothing is cached: an outage of the check must not lock users out, and a key
 ///   Parallel does reject still fails on its first real call.
 /// - Concurrent checks of one key share one upstream request; at most
-///   ``Settings/maxConcurrentChecks`` run at once (beyond that, keys are accepted unverified).
+///   ``Settings/maxConcurrentChecks`` run at once, and further keys wait for a free slot (in
+///   arrival order): a flood of made-up keys is slowed down, never let through unverified. The
+///   waiters are bounded by the connections one address may hold.
 /// - ``confirmRejection(apiKey:userID:)`` asks again, bypassing the cache, when Parallel refused
 ///   a key in the middle of a request: one 401 is not proof, a second one is.
 actor APIKeyVerifier {
@@ -40,6 +42,8 @@ actor APIKeyVerifier {
     private var accepted: ExpiringSet
     private var rejected: ExpiringSet
     private var inFlight: [String: Task<APIKeyCheck, Never>] = [:]
+    /// Checks waiting for one of the ``Settings/maxConcurrentChecks`` slots, oldest first.
+    private var waiting: [CheckedContinuation<Void, Never>] = []
 
     init(
         settings: Settings = Settings(), logger: Logger, now: @escaping @Sendable () -> ContinuousClock.Instant = { .now },
@@ -68,20 +72,25 @@ actor APIKeyVerifier {
     }
 
     private func ask(apiKey: APIKey, userID: String) async -> Verdict {
-        let task: Task<APIKeyCheck, Never>
-        if let running = inFlight[userID] {
-            task = running
-        } else {
-            guard inFlight.count < settings.maxConcurrentChecks else {
-                logger.notice("Too many API key checks at once; this key is accepted unverified")
-                return .unverified
+        var task: Task<APIKeyCheck, Never>? = inFlight[userID]
+        while task == nil {
+            if inFlight.count < settings.maxConcurrentChecks {
+                let check = check
+                let started = Task { await check(apiKey) }
+                inFlight[userID] = started
+                task = started
+            } else {
+                await withCheckedContinuation { waiting.append($0) }
+                // Another request may have started this key's check meanwhile: share it.
+                task = inFlight[userID]
             }
-            let check = check
-            task = Task { await check(apiKey) }
-            inFlight[userID] = task
         }
+        guard let task else { return .unverified }
         let result = await task.value
-        if inFlight[userID] == task { inFlight[userID] = nil }
+        if inFlight[userID] == task {
+            inFlight[userID] = nil
+            if !waiting.isEmpty { waiting.removeFirst().resume() }
+        }
         let instant = now()
         switch result {
         case .accepted:
