@@ -249,20 +249,14 @@ extension TokenStore {
                 try db.execute(sql: "DELETE FROM grants WHERE id = ?", arguments: [grantID])
                 return .refused(grant)
             }
-            try Self.insertToken(
-                db, grantID: grantID, kind: .access, hash: accessHash, scope: grant.scope, now: now, lifetime: accessLifetime
-            )
-            if let refreshHash {
-                try Self.insertToken(
-                    db, grantID: grantID, kind: .refresh, hash: refreshHash, scope: grant.scope, now: now,
-                    lifetime: refreshLifetime
-                )
-            }
+            try Self.insertTokens(
+                db, grantID: grantID, accessHash: accessHash, accessScope: grant.scope, accessLifetime: accessLifetime,
+                refreshHash: refreshHash, refreshScope: grant.scope, refreshLifetime: refreshLifetime, now: now)
             if let extendRegistrationUntil {
                 try db.execute(
                     sql: "UPDATE clients SET expires_at = ? WHERE id = ?", arguments: [extendRegistrationUntil.unix, clientID])
             }
-            try db.execute(sql: "UPDATE clients SET last_used_at = ? WHERE id = ?", arguments: [now, clientID])
+            try Self.markClientUsed(db, id: clientID, now: now)
             return .issued(grant)
         }
     }

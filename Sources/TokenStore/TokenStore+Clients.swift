@@ -65,9 +65,11 @@ extension TokenStore {
     /// Records that the client was just used (`last_used_at = now`).
     public func touchClient(id: String) async throws {
         let now = now
-        try await writer.write { db in
-            try db.execute(sql: "UPDATE clients SET last_used_at = ? WHERE id = ?", arguments: [now, id])
-        }
+        try await writer.write { db in try Self.markClientUsed(db, id: id, now: now) }
+    }
+
+    static func markClientUsed(_ db: Database, id: String, now: Double) throws {
+        try db.execute(sql: "UPDATE clients SET last_used_at = ? WHERE id = ?", arguments: [now, id])
     }
 
     /// Deletes the client with its consents, pending authorizations, grants, codes and tokens.

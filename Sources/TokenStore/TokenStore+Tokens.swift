@@ -16,18 +16,12 @@ extension TokenStore {
         let accessHash = Self.hash(accessToken)
         let refreshHash = refreshToken.map(Self.hash)
         return try await writer.write { db in
-            let accessID = try Self.insertToken(
-                db, grantID: grantID, kind: .access, hash: accessHash, scope: scope, now: now, lifetime: accessLifetime
-            )
-            if let refreshHash {
-                let grantScope =
-                    try String.fetchOne(db, sql: "SELECT scope FROM grants WHERE id = ?", arguments: [grantID]) ?? scope
-                try Self.insertToken(
-                    db, grantID: grantID, kind: .refresh, hash: refreshHash, scope: grantScope, now: now,
-                    lifetime: refreshLifetime
-                )
-            }
-            return accessID
+            let grantScope =
+                refreshHash == nil
+                ? scope : try String.fetchOne(db, sql: "SELECT scope FROM grants WHERE id = ?", arguments: [grantID]) ?? scope
+            return try Self.insertTokens(
+                db, grantID: grantID, accessHash: accessHash, accessScope: scope, accessLifetime: accessLifetime,
+                refreshHash: refreshHash, refreshScope: grantScope, refreshLifetime: refreshLifetime, now: now)
         }
     }
 
@@ -156,13 +150,9 @@ extension TokenStore {
                     state == .active ? TokenState.previous.rawValue : TokenState.retired.rawValue, max(now, presented), tokenID,
                 ]
             )
-            try Self.insertToken(
-                db, grantID: grantID, kind: .access, hash: accessHash, scope: scope, now: now, lifetime: accessLifetime
-            )
-            try Self.insertToken(
-                db, grantID: grantID, kind: .refresh, hash: refreshHash, scope: grantScope, now: now,
-                lifetime: refreshLifetime
-            )
+            try Self.insertTokens(
+                db, grantID: grantID, accessHash: accessHash, accessScope: scope, accessLifetime: accessLifetime,
+                refreshHash: refreshHash, refreshScope: grantScope, refreshLifetime: refreshLifetime, now: now)
             try db.execute(sql: "UPDATE grants SET last_used_at = ? WHERE id = ?", arguments: [now, grantID])
             return .rotated(
                 GrantScope(
@@ -198,6 +188,21 @@ extension TokenStore {
             }
             return db.changesCount > 0
         }
+    }
+
+    /// Stores a new access token and, when given, its refresh token (which carries the grant's
+    /// scope, so that a later refresh may ask for any part of it); returns the access token's id.
+    @discardableResult
+    static func insertTokens(
+        _ db: Database, grantID: String, accessHash: Data, accessScope: String, accessLifetime: TimeInterval,
+        refreshHash: Data?, refreshScope: String, refreshLifetime: TimeInterval, now: Double
+    ) throws -> String {
+        let accessID = try insertToken(
+            db, grantID: grantID, kind: .access, hash: accessHash, scope: accessScope, now: now, lifetime: accessLifetime)
+        if let refreshHash {
+            try insertToken(db, grantID: grantID, kind: .refresh, hash: refreshHash, scope: refreshScope, now: now, lifetime: refreshLifetime)
+        }
+        return accessID
     }
 
     /// Inserts one token row ("tok_" + 16 random hex chars) and returns its id.
