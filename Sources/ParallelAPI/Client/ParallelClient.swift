@@ -284,10 +284,11 @@ public struct ParallelClient: Sendable {
 
     /// Adds one batch so that each input becomes exactly one run.
     ///
-    /// When the answer is lost (``ParallelAPIError/outcomeUnknown``), waits a backoff, reads the
-    /// group's runs and re-adds only the inputs not found among them, matched by
-    /// `metadata.input_index` (``inputIndexKey``), within the retry policy's attempts and the
-    /// call's deadline. Inputs without distinct indexes cannot be matched, so the error is
+    /// When the answer is lost (``ParallelAPIError/outcomeUnknown``), reads the group's runs a
+    /// settle interval apart until two reads agree (at most ``maxReconcilingReads``), then re-adds
+    /// only the inputs not found among them, matched by `metadata.input_index`
+    /// (``inputIndexKey``), within the retry policy's attempts and the call's deadline. Inputs
+    /// without distinct indexes cannot be matched, nor reads that never agree: then the error is
     /// thrown as it is.
     /// - Returns: a run id per input, in input order, and the group's status when the last
     ///   request's answer carried it.

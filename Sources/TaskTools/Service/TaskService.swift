@@ -115,19 +115,12 @@ public struct TaskService: Sendable {
             } catch where error.outcomeUnknown && error.kind != .deadlineExceeded {
                 var failure = TaskServiceError(upstream: error, doing: "create the deep-research run")
                 failure.message += " " + advice
-                failure.detail = Self.adding(["may_have_been_created": .bool(true)], to: failure.detail)
+                failure.detail = .object((failure.detail?.objectValue ?? [:]).merging(["may_have_been_created": true]) { $1 })
                 throw failure
             } catch {
                 throw TaskServiceError(upstream: error, doing: "create the deep-research run")
             }
         }
-    }
-
-    /// `detail` with `extra` merged in (an object).
-    static func adding(_ extra: [String: JSONValue], to detail: JSONValue?) -> JSONValue {
-        var object = detail?.objectValue ?? [:]
-        for (key, value) in extra { object[key] = value }
-        return .object(object)
     }
 
     /// The completion webhook new runs ask for (``Configuration/webhookPath`` on the public URL), if any.
