@@ -415,35 +415,24 @@ public actor ClientMetadataDocumentFetcher {
         return result
     }
 
-    /// `operation`'s outcome, or a time-out once `deadline` passes, whichever comes first; the
-    /// operation is cancelled then (AsyncHTTPClient closes the connection), so that a body
-    /// trickled byte by byte cannot keep a fetch alive past its limit.
+    /// `operation`'s outcome, or a time-out once `deadline` passes, whichever comes first
+    /// (``firstOf(timeLimit:onTimeout:onCancel:_:)``); the operation is cancelled then
+    /// (AsyncHTTPClient closes the connection), so that a body trickled byte by byte cannot keep a
+    /// fetch alive past its limit.
     private static func bounded<T: Sendable>(
         by deadline: ContinuousClock.Instant, policy: Policy,
         _ operation: @escaping @Sendable () async throws(ClientMetadataError) -> T
     ) async throws(ClientMetadataError) -> T {
-        let outcome = await withTaskGroup(of: Result<T, ClientMetadataError>?.self) { group in
-            group.addTask {
-                do throws(ClientMetadataError) {
-                    return .success(try await operation())
-                } catch {
-                    return .failure(error)
-                }
+        try await firstOf(
+            timeLimit: ContinuousClock.now.duration(to: deadline), onTimeout: .failure(timedOut(policy)),
+            onCancel: .failure(ClientMetadataError("fetching the client metadata document was cancelled"))
+        ) { () async -> Result<T, ClientMetadataError> in
+            do throws(ClientMetadataError) {
+                return .success(try await operation())
+            } catch {
+                return .failure(error)
             }
-            group.addTask {
-                do {
-                    try await Task.sleep(until: deadline, clock: .continuous)
-                    return .failure(timedOut(policy))
-                } catch {
-                    return nil  // cancelled: the operation finished first, or the fetch was cancelled
-                }
-            }
-            var first: Result<T, ClientMetadataError>?
-            while first == nil, let next = await group.next() { first = next }
-            group.cancelAll()
-            return first ?? .failure(ClientMetadataError("fetching the client metadata document was cancelled"))
-        }
-        return try outcome.get()
+        }.get()
     }
 
     /// Resolves and checks the host, then GETs the document from the checked address.
@@ -643,29 +632,26 @@ public actor ClientMetadataDocumentFetcher {
     }
 
     /// The result of `operation`, or `onTimeout` once `timeLimit` passes, or `onCancel` when the
-    /// calling task is cancelled — whichever comes first. Unlike a task group, this does not wait
-    /// for an operation that ignores cancellation (such as a blocking lookup) to finish.
+    /// calling task is cancelled — whichever comes first; the loser is cancelled (an HTTP request
+    /// then closes its connection). Unlike a task group, this does not wait for an operation that
+    /// ignores cancellation (such as a blocking lookup) to finish.
     static func firstOf<T: Sendable>(
         timeLimit: Duration, onTimeout: T, onCancel: T, _ operation: @escaping @Sendable () async -> T
     ) async -> T {
         let first = FirstValue<T>()
+        let work = Task { first.offer(await operation()) }
         let timer = Task {
-            do {
-                try await Task.sleep(for: timeLimit)
-                first.offer(onTimeout)
-            } catch {}
+            guard (try? await Task.sleep(for: timeLimit)) != nil else { return }
+            first.offer(onTimeout)
         }
-        Task {
-            let value = await operation()
-            first.offer(value)
-            timer.cancel()
-        }
-        return await withTaskCancellationHandler {
+        let value = await withTaskCancellationHandler {
             await first.value()
         } onCancel: {
             first.offer(onCancel)
-            timer.cancel()
         }
+        work.cancel()
+        timer.cancel()
+        return value
     }
 }
 
