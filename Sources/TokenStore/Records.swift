@@ -128,16 +128,6 @@ public struct CodeGrant: Sendable, Hashable {
     }
 }
 
-/// The outcome of redeeming an authorization code.
-public enum CodeRedemption: Sendable, Equatable {
-    /// First use by the client it was issued to, before expiry.
-    case valid(CodeGrant)
-    /// Second use: the grant and every token issued from it are revoked.
-    case replayed
-    /// Unknown, expired, or issued to another client.
-    case invalid
-}
-
 /// The outcome of ``TokenStore/exchangeCode(_:clientID:presentedAt:accepting:accessToken:accessLifetime:refreshToken:refreshLifetime:extendRegistrationUntil:)``:
 /// redeeming a code and storing its tokens in one transaction.
 public enum CodeExchange: Sendable, Equatable {

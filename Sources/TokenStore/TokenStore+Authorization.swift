@@ -214,7 +214,8 @@ extension TokenStore {
     /// later than that moment was in flight alongside the winner: it gets ``CodeExchange/raced``
     /// and revokes nothing. A request presented afterwards is a replay: the grant and every token
     /// issued from it are revoked (``CodeExchange/replayed``). So of N concurrent redemptions
-    /// exactly one is issued, and its tokens work.
+    /// exactly one is issued, and its tokens work. A used code presented by its own client counts
+    /// as a replay even after it expired, until purged.
     ///
     /// - Parameters:
     ///   - accepting: the caller's checks of the code's request (redirect_uri, PKCE), run inside the
@@ -258,26 +259,6 @@ extension TokenStore {
             }
             try Self.markClientUsed(db, id: clientID, now: now)
             return .issued(grant)
-        }
-    }
-
-    /// Single-use: unknown/expired/other client -> .invalid; already used -> deletes the whole grant (revoking
-    /// every token issued from it) and returns .replayed; else marks used and returns .valid.
-    ///
-    /// A used code presented by its own client counts as a replay even after it expired, until purged.
-    public func redeemCode(_ code: String, clientID: String) async throws -> CodeRedemption {
-        let now = now
-        let codeHash = Self.hash(code)
-        return try await writer.write { db in
-            guard let stored = try Self.storedCode(db, hash: codeHash), stored.grant.clientID == clientID else { return .invalid }
-            let grantID = stored.grant.grantID
-            if stored.usedAt != nil {
-                try db.execute(sql: "DELETE FROM grants WHERE id = ?", arguments: [grantID])
-                return .replayed
-            }
-            guard stored.expiresAt > now else { return .invalid }
-            try db.execute(sql: "UPDATE authorization_codes SET used_at = ? WHERE hash = ?", arguments: [now, codeHash])
-            return .valid(stored.grant)
         }
     }
 

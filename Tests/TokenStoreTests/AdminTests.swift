@@ -182,7 +182,7 @@ import TokenStore
         try await store.seedGrant(clock: clock, code: "c1")
         clock.advance(120)  // past the code's 60 s lifetime, within the hour it is kept
         #expect(try await store.purgeExpired().codes == 0)
-        #expect(try await store.redeemCode("c1", clientID: "client-a") == .replayed)
+        #expect(try await store.redeem("c1", clientID: "client-a") == .replayed)
         #expect(try await store.principal(forAccessToken: "access-1") == nil)
     }
 }

@@ -137,20 +137,23 @@ import TokenStore
             grantID: grantID, clientID: "client-a", redirectURI: Sample.redirectURI, codeChallenge: Sample.challenge,
             scope: "tasks:read", resource: Sample.resource, userID: store.userID(forAPIKey: Sample.apiKey)
         )
-        #expect(try await store.redeemCode("code-1", clientID: "client-a") == .valid(expected))
-        #expect(try await store.redeemCode("code-1", clientID: "client-a") == .replayed)
+        #expect(try await store.redeem("code-1", clientID: "client-a") == .issued(expected))
+        clock.advance(1)
+        #expect(try await store.redeem("code-1", clientID: "client-a") == .replayed)
     }
 
     @Test func replayRevokesTheTokensIssuedFromTheGrant() async throws {
         let (store, grantID) = try await storeWithCode()
-        #expect(try await store.redeemCode("code-1", clientID: "client-a") != .invalid)
-        try await store.issueTokens(
-            grantID: grantID, scope: "tasks:read", accessToken: "access-1", accessLifetime: 3600,
-            refreshToken: "refresh-1", refreshLifetime: 86_400
-        )
+        guard case .issued(let grant) = try await store.redeem("code-1", clientID: "client-a", access: "access-1", refresh: "refresh-1")
+        else {
+            Issue.record("the first redemption should issue tokens")
+            return
+        }
+        #expect(grant.grantID == grantID)
         #expect(try await store.principal(forAccessToken: "access-1") != nil)
 
-        #expect(try await store.redeemCode("code-1", clientID: "client-a") == .replayed)
+        clock.advance(1)
+        #expect(try await store.redeem("code-1", clientID: "client-a") == .replayed)
         #expect(try await store.principal(forAccessToken: "access-1") == nil)
         #expect(
             try await store.rotateRefreshToken(
@@ -160,13 +163,13 @@ import TokenStore
         )
         #expect(try await store.listGrants().isEmpty)
         // The code went with the grant.
-        #expect(try await store.redeemCode("code-1", clientID: "client-a") == .invalid)
+        #expect(try await store.redeem("code-1", clientID: "client-a") == .invalid)
     }
 
     @Test func anotherClientsCodeIsInvalidAndNotConsumed() async throws {
         let (store, _) = try await storeWithCode()
-        #expect(try await store.redeemCode("code-1", clientID: "client-b") == .invalid)
-        guard case .valid = try await store.redeemCode("code-1", clientID: "client-a") else {
+        #expect(try await store.redeem("code-1", clientID: "client-b") == .invalid)
+        guard case .issued = try await store.redeem("code-1", clientID: "client-a") else {
             Issue.record("the owner's redemption should succeed")
             return
         }
@@ -174,9 +177,9 @@ import TokenStore
 
     @Test func expiredOrUnknownCodeIsInvalid() async throws {
         let (store, _) = try await storeWithCode(lifetime: 60)
-        #expect(try await store.redeemCode("code-nope", clientID: "client-a") == .invalid)
+        #expect(try await store.redeem("code-nope", clientID: "client-a") == .invalid)
         clock.advance(60)
-        #expect(try await store.redeemCode("code-1", clientID: "client-a") == .invalid)
+        #expect(try await store.redeem("code-1", clientID: "client-a") == .invalid)
     }
 
     @Test func createGrantRecordsOneConsentPerUserAndClient() async throws {

@@ -101,14 +101,24 @@ extension TokenStore {
             apiKey: apiKey, clientID: clientID, scope: scope, resource: Sample.resource, code: code,
             codeChallenge: Sample.challenge, redirectURI: Sample.redirectURI, codeLifetime: 60
         )
-        guard case .valid = try await redeemCode(code, clientID: clientID) else {
+        guard
+            case .issued = try await redeem(
+                code, clientID: clientID, access: access, refresh: refresh, accessLifetime: accessLifetime,
+                refreshLifetime: refreshLifetime)
+        else {
             Issue.record("seeded code did not redeem")
             return grantID
         }
-        try await issueTokens(
-            grantID: grantID, scope: scope, accessToken: access, accessLifetime: accessLifetime, refreshToken: refresh,
-            refreshLifetime: refreshLifetime
-        )
         return grantID
+    }
+
+    /// Exchanges `code` as `/token` does when its checks pass, presented now (by the store's clock).
+    func redeem(
+        _ code: String, clientID: String, access: String = "access-\(UInt64.random(in: 0...UInt64.max))",
+        refresh: String? = nil, accessLifetime: TimeInterval = 3600, refreshLifetime: TimeInterval = 86_400
+    ) async throws -> CodeExchange {
+        try await exchangeCode(
+            code, clientID: clientID, presentedAt: currentDate, accepting: { _ in true }, accessToken: access,
+            accessLifetime: accessLifetime, refreshToken: refresh, refreshLifetime: refreshLifetime, extendRegistrationUntil: nil)
     }
 }
