@@ -70,7 +70,7 @@ public struct ProgressPage: Sendable {
         if !run.processor.isEmpty { facts.append(("Processor", Self.codeHTML(run.processor))) }
         if active, let elapsed = summary.elapsedSeconds {
             facts.append(("Elapsed", Self.elapsedHTML(elapsed)))
-        } else if let took = Self.duration(from: run.createdAt, to: run.modifiedAt) {
+        } else if let took = StatusSummary.seconds(from: run.createdAt, to: run.modifiedAt) {
             facts.append(("Duration", StatusSummary.duration(took)))
         }
         let completedOutput = run.status == .completed ? output : nil
@@ -151,7 +151,7 @@ public struct ProgressPage: Sendable {
         facts.append(("Runs", String(group.status.numTaskRuns)))
         if active, let elapsed = StatusSummary(group: group, now: now).elapsedSeconds {
             facts.append(("Elapsed", Self.elapsedHTML(elapsed)))
-        } else if !active, let took = Self.duration(from: group.createdAt, to: group.status.modifiedAt) {
+        } else if !active, let took = StatusSummary.seconds(from: group.createdAt, to: group.status.modifiedAt) {
             facts.append(("Duration", StatusSummary.duration(took)))
         }
         pageHeader(
@@ -529,11 +529,6 @@ public struct ProgressPage: Sendable {
     /// The elapsed time of an active task; the live script keeps counting from `data-seconds`.
     private static func elapsedHTML(_ seconds: Int) -> String {
         "<span id=\"live-elapsed\" data-seconds=\"\(seconds)\">\(StatusSummary.duration(seconds))</span>"
-    }
-
-    /// Whole seconds between two RFC 3339 timestamps, when both parse.
-    static func duration(from start: String?, to end: String?) -> Int? {
-        StatusSummary.seconds(from: start, to: end)
     }
 
     /// `2025-04-23 20:31:48 UTC`.

@@ -176,7 +176,7 @@ enum PageFixtures {
     @Test func timestampsAreUTC() {
         #expect(ProgressPage.timestamp(Fixtures.createdDate) == "2025-04-23 20:21:48 UTC")
         #expect(ProgressPage.timestamp(Date(timeIntervalSince1970: 951_782_400)) == "2000-02-29 00:00:00 UTC")
-        #expect(ProgressPage.duration(from: Fixtures.created, to: "2025-04-23T20:25:00Z") == 191)
+        #expect(StatusSummary.seconds(from: Fixtures.created, to: "2025-04-23T20:25:00Z") == 191)
     }
 }
 
