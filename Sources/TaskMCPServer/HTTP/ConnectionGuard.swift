@@ -78,8 +78,7 @@ struct ConnectionGuard: Sendable {
 
     /// Hummingbird's HTTP/1 server with these limits.
     var server: HTTPServerBuilder {
-        let guardSelf = self
-        return .http1(configuration: HTTP1Channel.Configuration(additionalChannelHandlers: [guardSelf.makeInstaller()]))
+        .http1(configuration: HTTP1Channel.Configuration(additionalChannelHandlers: [makeInstaller()]))
     }
 
     func makeInstaller() -> any RemovableChannelHandler { ConnectionGuardInstaller(self) }
@@ -233,8 +232,7 @@ final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func schedule(after delay: Duration, reason: String) -> Scheduled<Void>? {
         guard let context else { return nil }
-        let nanoseconds = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
-        return context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(nanoseconds)) { [self] in
+        return context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(delay)) { [self] in
             self.expired(reason: reason)
         }
     }
