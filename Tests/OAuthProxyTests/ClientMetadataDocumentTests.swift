@@ -411,10 +411,14 @@ private func withDocumentServer<Value: Sendable>(
     }
 }
 
-private func fetcher(development: Bool = true, timeout: Duration = .seconds(10)) -> ClientMetadataDocumentFetcher {
+private func fetcher(
+    development: Bool = true, timeout: Duration = .seconds(10),
+    _ adjust: (inout ClientMetadataDocumentFetcher.Policy) -> Void = { _ in }
+) -> ClientMetadataDocumentFetcher {
     var policy = ClientMetadataDocumentFetcher.Policy()
     policy.allowLoopbackHTTP = development
     policy.timeout = timeout
+    adjust(&policy)
     return ClientMetadataDocumentFetcher(policy: policy, logger: quietLogger)
 }
 
@@ -474,10 +478,7 @@ private func fetchError(_ fetcher: ClientMetadataDocumentFetcher, _ clientID: St
 
     @Test func cacheIsBounded() async throws {
         try await withDocumentServer { port, log in
-            var policy = ClientMetadataDocumentFetcher.Policy()
-            policy.allowLoopbackHTTP = true
-            policy.maxCacheEntries = 2
-            let fetcher = ClientMetadataDocumentFetcher(policy: policy, logger: quietLogger)
+            let fetcher = fetcher { $0.maxCacheEntries = 2 }
             let base = "http://127.0.0.1:\(port)"
             for path in ["/good/client.json", "/nostore/client.json", "/charset/client.json"] {
                 _ = try await fetcher.document(for: base + path)
@@ -579,10 +580,7 @@ private func fetchError(_ fetcher: ClientMetadataDocumentFetcher, _ clientID: St
     /// OAuth `temporarily_unavailable`), not queued.
     @Test func fetchesBeyondTheCapAreRefusedAsTemporarilyUnavailable() async throws {
         try await withDocumentServer { port, log in
-            var policy = ClientMetadataDocumentFetcher.Policy()
-            policy.allowLoopbackHTTP = true
-            policy.maxConcurrentFetches = 1
-            let fetcher = ClientMetadataDocumentFetcher(policy: policy, logger: quietLogger)
+            let fetcher = fetcher { $0.maxConcurrentFetches = 1 }
             let first = Task { await fetchError(fetcher, "http://127.0.0.1:\(port)/trickle/client.json") }
             #expect(await eventually { log.count("/trickle/client.json") == 1 })
             let refused = try #require(await fetchError(fetcher, "http://127.0.0.1:\(port)/good/client.json"))
