@@ -25,13 +25,13 @@ COPY . .
 
 RUN swift build -c release --static-swift-stdlib --product task-mcp
 
-# Stage the binary with the SwiftPM resource bundles that must sit next to it: TokenStore's
-# `migrations` folder is read at start from task-mcp_TokenStore.resources.
+# Stage the binary with the SwiftPM resource bundles that must sit next to it: SQLiteStorage's
+# `migrations` folder is read at start from task-mcp_SQLiteStorage.resources.
 RUN bin="$(swift build -c release --show-bin-path)" \
     && mkdir -p /staging \
     && cp "$bin/task-mcp" /staging/ \
     && find "$bin" -maxdepth 1 -name '*.resources' -exec cp -R {} /staging/ \; \
-    && ls -d /staging/task-mcp_TokenStore.resources/migrations
+    && ls -d /staging/task-mcp_SQLiteStorage.resources/migrations
 
 # ---- Run ------------------------------------------------------------------------------------
 FROM debian:bookworm-slim

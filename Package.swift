@@ -93,11 +93,24 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Persistent state in SQLite (GRDB): OAuth clients, grants, token hashes, sealed API keys,
-        // the per-user task registry. Schema lives in the top-level `migrations/` SQL files.
+        // What the server keeps, independent of the database: records, one protocol per area
+        // (clients, sign-ins, tokens, tasks, MCP tasks, webhooks, admin, health) composed as
+        // `ServerStore`, the OAuth rules every backend applies, sealing (AES-GCM) and hashing.
         .target(
-            name: "TokenStore",
+            name: "Storage",
             dependencies: [
+                "WebEncoding",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // `SQLiteStore`: the `ServerStore` in SQLite through GRDB (WAL). Schema in the numbered SQL
+        // files of `migrations/` (a symlink to this module's resource).
+        .target(
+            name: "SQLiteStorage",
+            dependencies: [
+                "Storage",
                 "WebEncoding",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -113,7 +126,7 @@ let package = Package(
             dependencies: [
                 "WebEncoding",
                 "JSON",
-                "TokenStore",
+                "Storage",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -136,7 +149,8 @@ let package = Package(
                 "ParallelAPI",
                 "ParallelSandbox",
                 "TaskTools",
-                "TokenStore",
+                "Storage",
+                "SQLiteStorage",
                 "OAuthProxy",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -159,8 +173,7 @@ let package = Package(
                 "TaskMCPServer",
                 "ParallelSandbox",
                 "ParallelAPI",
-                "TokenStore",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -191,7 +204,8 @@ let package = Package(
                 "ParallelAPI",
                 "TaskMCPServer",
                 "TaskTools",
-                "TokenStore",
+                "Storage",
+                "SQLiteStorage",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -246,9 +260,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "TokenStoreTests",
+            name: "StorageTests",
+            dependencies: ["Storage"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SQLiteStorageTests",
             dependencies: [
-                "TokenStore",
+                "Storage",
+                "SQLiteStorage",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -260,7 +280,8 @@ let package = Package(
                 "WebEncoding",
                 "JSON",
                 "OAuthProxy",
-                "TokenStore",
+                "Storage",
+                "SQLiteStorage",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -287,8 +308,8 @@ let package = Package(
                 "WebEncoding",
                 "JSON",
                 "OAuthProxy",
-                "TokenStore",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "Storage",
+                "SQLiteStorage",
                 .product(name: "Crypto", package: "swift-crypto"),
                 "ParallelAPI",
                 "ParallelSandbox",

@@ -17,7 +17,8 @@ import Crypto
 import ServiceLifecycle
 import TaskMCPServer
 import TaskTools
-import TokenStore
+import SQLiteStorage
+import Storage
 
 let quick = CommandLine.arguments.contains("--quick")
 
@@ -122,7 +123,7 @@ report(
 
 // MARK: 3. Resolving an OAuth access token (SQLite lookup + unsealing the key) vs. hashing it.
 
-let tokenStore = try TokenStore(
+let tokenStore = try SQLiteStore(
     path: NSTemporaryDirectory() + "task-mcp-bench-\(UUID().uuidString).sqlite",
     keyring: SealingKeyring(keys: [(id: "bench", key: SymmetricKey(size: .bits256))]), userIDKey: SymmetricKey(size: .bits256))
 try await tokenStore.migrate()

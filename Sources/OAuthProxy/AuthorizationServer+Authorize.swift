@@ -1,7 +1,7 @@
 public import Foundation
 import HTTPTypes
 import Logging
-import TokenStore
+import Storage
 
 extension AuthorizationServer {
     /// Name of the cookie that binds a sign-in to the browser that approved it. `__Host-` (so

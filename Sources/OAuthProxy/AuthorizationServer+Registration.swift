@@ -2,7 +2,7 @@ public import Foundation
 import HTTPTypes
 import JSON
 import Logging
-import TokenStore
+import Storage
 
 extension AuthorizationServer {
     /// Most redirect URIs one client may register.

@@ -2,7 +2,7 @@ public import Foundation
 import HTTPTypes
 import JSON
 import Logging
-import TokenStore
+import Storage
 
 extension AuthorizationServer {
     /// The outcome of client authentication at the token or revocation endpoint.
@@ -70,7 +70,7 @@ extension AuthorizationServer {
     ///
     /// The moment the request arrived is taken first, from the store's clock: a concurrent request
     /// that consumes the same code or refresh token after this moment makes this one a race loser
-    /// (`invalid_grant`, nothing revoked), not a replay (see `TokenStore.exchangeCode`).
+    /// (`invalid_grant`, nothing revoked), not a replay (see `SignInStorage.exchangeCode`).
     public func token(body: Data, authorization: String?, clientAddress: String) async -> OAuthResponse {
         let presentedAt = store.currentDate
         if let refusal = await limit("token", clientAddress) { return refusal }

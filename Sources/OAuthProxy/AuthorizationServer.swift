@@ -4,7 +4,7 @@ public import Logging
 import HTTPTypes
 import JSON
 import NIOCore
-public import TokenStore
+public import Storage
 
 /// The OAuth 2.1 authorization server MCP clients talk to.
 ///
@@ -17,7 +17,7 @@ public import TokenStore
 /// in the server composition.
 public struct AuthorizationServer: Sendable {
     let configuration: OAuthConfiguration
-    let store: TokenStore
+    let store: any OAuthStore
     let metadataDocuments: ClientMetadataDocumentFetcher
     let rateLimiter: RateLimiter
     let upstream: UpstreamProvider
@@ -29,7 +29,7 @@ public struct AuthorizationServer: Sendable {
     ///     `<issuer>/mcp` the protected resource. Read per request because an ephemeral port is
     ///     known only once the listener is bound; never taken from request headers.
     public init(
-        configuration: OAuthConfiguration, store: TokenStore, httpClient: HTTPClient, issuer: @escaping @Sendable () -> String,
+        configuration: OAuthConfiguration, store: any OAuthStore, httpClient: HTTPClient, issuer: @escaping @Sendable () -> String,
         logger: Logger
     ) {
         self.configuration = configuration

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import TaskMCPServer
-import TokenStore
+import Storage
 
 /// `task-mcp admin`: the operator's view of the OAuth state in the database.
 struct Admin: AsyncParsableCommand {
@@ -63,7 +63,7 @@ enum AdminEnvironment {
 
     /// Opens the configured database exactly as the server does (same key derivation, pending
     /// migrations applied). Exits 78 on configuration problems, 1 when the database cannot be opened.
-    static func openStore(database: String?, command: String) async throws -> TokenStore {
+    static func openStore(database: String?, command: String) async throws -> any ServerStore {
         let configuration = try await self.configuration(database: database)
         let path = configuration.databasePath
         try refuseInMemory(path, command: command)

@@ -1,8 +1,6 @@
 import ArgumentParser
-import Crypto
 import Foundation
 import TaskMCPServer
-import TokenStore
 
 /// `task-mcp migrate`: brings the database schema up to date and says what changed.
 struct Migrate: AsyncParsableCommand {
@@ -30,15 +28,7 @@ struct Migrate: AsyncParsableCommand {
         try AdminEnvironment.refuseInMemory(path, command: "migrate")
         let applied: [String]
         do {
-            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            // Migrations neither seal nor hash anything, so the store's keys are irrelevant here:
-            // throwaway ones avoid requiring TASK_MCP_SECRET_KEY just to migrate.
-            let store = try TokenStore(
-                path: path, keyring: SealingKeyring(keys: [(id: "migrate", key: SymmetricKey(size: .bits256))]),
-                userIDKey: SymmetricKey(size: .bits256))
-            applied = try await store.migrate()
-            try store.close()
+            applied = try await migrateStore(configuration: configuration)
         } catch {
             printError("error: could not migrate \(path): \(error)")
             throw ExitCode(1)

@@ -12,7 +12,7 @@ import ParallelAPI
 import ParallelSandbox
 import ServiceLifecycle
 import TaskTools
-public import TokenStore
+import Storage
 
 /// The request context of task-mcp's routes.
 public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
@@ -102,33 +102,10 @@ public func buildApplication(
         logger: logger)
 }
 
-/// Opens the database named by the configuration and brings its schema up to date.
-public func openStore(configuration: ServerConfiguration, logger: Logger) async throws -> TokenStore {
-    try await openStore(configuration: configuration, keys: KeyMaterial(configuration: configuration, logger: logger), logger: logger)
-}
-
-func openStore(configuration: ServerConfiguration, keys: KeyMaterial, logger: Logger) async throws -> TokenStore {
-    let path = configuration.databasePath
-    if path != ":memory:" {
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw StartupError("cannot create the database directory \(directory.path): \(error.localizedDescription)")
-        }
-    }
-    let store = try TokenStore(path: configuration.databasePath, keyring: keys.keyring, userIDKey: keys.userID)
-    let applied = try await store.migrate()
-    if !applied.isEmpty {
-        logger.info("Database migrated", metadata: ["path": "\(configuration.databasePath)", "applied": "\(applied.joined(separator: ", "))"])
-    }
-    return store
-}
-
 /// Every route: health, OAuth, the MCP endpoint, the REST API and its views, the live progress
 /// stream, the OpenAPI document.
 func buildRouter(
-    configuration: ServerConfiguration, upstream: String, publicURL: PublicURL, logger: Logger, store: TokenStore, keys: KeyMaterial,
+    configuration: ServerConfiguration, upstream: String, publicURL: PublicURL, logger: Logger, store: any ServerStore, keys: KeyMaterial,
     metrics: MetricsEndpoint?, liveProgress: LiveProgressSettings = LiveProgressSettings()
 ) -> Router<AppRequestContext> {
     let sandbox = configuration.sandboxPort != nil
@@ -152,8 +129,10 @@ func buildRouter(
             pageTokenBudget: configuration.pageTokenBudget, sandbox: sandbox,
             webhookPath: webhookVerifier != nil && configuration.requestsWebhooks ? WebhookRoute.path : nil,
             callDeadline: .seconds(configuration.toolDeadline)),
-        registry: SQLiteTaskRegistry(store: store), links: ViewLinks(key: keys.links), publicBaseURL: { publicURL.get() },
-        makeClient: { apiKey in ParallelClient(apiKey: apiKey, configuration: clientConfiguration, logger: clientLogger) })
+        registry: PersistentTaskRegistry(store: store), links: ViewLinks(key: keys.links), publicBaseURL: { publicURL.get() },
+        makeClient: { apiKey in ParallelClient(apiKey: apiKey, configuration: clientConfiguration, logger: clientLogger) },
+        // One clock for record dates and expiries: the store's (injectable in tests).
+        now: { store.currentDate })
     let handlers = TaskToolSet.handlers(service: service)
     let mcp = MCPProtocol.MCPServer(
         configuration: .init(
@@ -162,7 +141,7 @@ func buildRouter(
                 description: "Deep research and batch enrichment on Parallel's Task API"),
             instructions: TaskToolSet.instructions, capabilities: ServerCapabilities(tools: .init(listChanged: false)),
             observer: ServiceMetrics.record,
-            tasks: TaskToolTasks(service: service, store: SQLiteMCPTaskStore(store: store))),
+            tasks: TaskToolTasks(service: service, store: PersistentMCPTaskStore(store: store))),
         tools: handlers)
     let tools = Dictionary(uniqueKeysWithValues: handlers.map { ($0.tool.name, $0.tool) })
     let oauthLogger = {
@@ -190,7 +169,7 @@ func buildRouter(
         await ParallelClient(apiKey: key, configuration: keyCheckConfiguration, logger: clientLogger).checkKey()
     }
     let authenticator = Authenticator(
-        resolver: GatewayCredentials(authorizationServer: authorizationServer, store: store, verifier: keyVerifier),
+        resolver: GatewayCredentials(authorizationServer: authorizationServer, userIDs: UserIDs(key: keys.userID), verifier: keyVerifier),
         resourceMetadataURL: { publicURL.get() + "/.well-known/oauth-protected-resource/mcp" })
     let origins = OriginPolicy(configured: configuration.allowedOrigins, publicOrigin: { publicURL.origin })
 

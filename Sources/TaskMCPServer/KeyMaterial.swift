@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 import Logging
-import TokenStore
+import Storage
 
 /// The keys derived from the configuration's secrets.
 ///

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
-import TokenStore
+import Storage
 
 /// Deletes expired sign-ins, codes, tokens, registrations, grants and MCP tasks from the store at
 /// a fixed interval, for as long as the server runs (it stops with a graceful shutdown), and
@@ -11,7 +11,7 @@ struct PurgeService: Service {
     /// than Parallel retries a delivery (about 48 hours).
     static let webhookDeliveryRetention: TimeInterval = 72 * 3_600
 
-    let store: TokenStore
+    let store: any AdminStorage & MCPTaskStorage & WebhookStorage
     let interval: Duration
     let logger: Logger
 
@@ -33,30 +33,6 @@ struct PurgeService: Service {
             } catch {
                 logger.warning("Purging expired rows failed; will retry", metadata: ["error": "\(error)"])
             }
-        }
-    }
-}
-
-/// Keeps the database open while the server runs and closes it cleanly on shutdown. Listed first
-/// among the application's services, it is shut down last: after the HTTP server has drained.
-struct StoreService: Service {
-    let store: TokenStore
-    let logger: Logger
-
-    func run() async throws {
-        // Returns on graceful shutdown, after the server has drained. When cancelled instead (the
-        // grace period ran out), requests may still hold the database: leave it to the process's
-        // exit (SQLite's WAL keeps it consistent) rather than close it under them.
-        do {
-            try await gracefulShutdown()
-        } catch {
-            return
-        }
-        do {
-            try store.close()
-            logger.debug("Database closed")
-        } catch {
-            logger.warning("Closing the database failed", metadata: ["error": "\(error)"])
         }
     }
 }

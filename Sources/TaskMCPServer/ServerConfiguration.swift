@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 public import Logging
 import ParallelAPI
-import TokenStore
+import Storage
 
 /// What the task-mcp service needs to start.
 ///

@@ -7,7 +7,8 @@ import Logging
 import OAuthProxy
 import Synchronization
 import Testing
-import TokenStore
+import SQLiteStorage
+import Storage
 import WebEncoding
 
 /// A clock moved by hand: every request in a race is presented at the same instant.
@@ -17,13 +18,13 @@ final class ManualClock: Sendable {
     func advance(_ seconds: TimeInterval) { current.withLock { $0 += seconds } }
 }
 
-/// The token endpoint over a real store: a database file, two `TokenStore`s on it (each a
+/// The token endpoint over a real store: a database file, two `SQLiteStore`s on it (each a
 /// `DatabasePool` with several connections) and an `AuthorizationServer` on each, as when a
 /// second process shares the file.
 struct TokenEndpointHarness {
     let clock = ManualClock()
     let directory: URL
-    let stores: [TokenStore]
+    let stores: [SQLiteStore]
     let servers: [AuthorizationServer]
     static let issuer = "https://mcp.example.com"
 
@@ -34,9 +35,9 @@ struct TokenEndpointHarness {
         let keyring = try SealingKeyring(keys: [(id: "k1", key: SymmetricKey(data: Data(repeating: 0x11, count: 32)))])
         let userIDKey = SymmetricKey(data: Data(repeating: 0x33, count: 32))
         let clock = clock
-        var stores: [TokenStore] = []
+        var stores: [SQLiteStore] = []
         for _ in 0..<2 {
-            stores.append(try TokenStore(path: path, keyring: keyring, userIDKey: userIDKey, clock: { clock.now }))
+            stores.append(try SQLiteStore(path: path, keyring: keyring, userIDKey: userIDKey, clock: { clock.now }))
         }
         try await stores[0].migrate()
         self.stores = stores

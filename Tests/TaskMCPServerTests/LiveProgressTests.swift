@@ -11,7 +11,7 @@ import Synchronization
 @testable import TaskMCPServer
 import TaskTools
 import Testing
-import TokenStore
+import Storage
 
 /// The application on a real socket with its live progress settings, and what the tests inspect.
 struct LiveApp: Sendable {
@@ -188,7 +188,7 @@ func withLiveApp(
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
-        try store.close()
+        try await store.close()
     }
 }
 

@@ -1,12 +1,11 @@
 import Foundation
-import GRDB
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import JSON
 import ParallelSandbox
 @testable import TaskMCPServer
-@testable import TokenStore
+import Storage
 import Testing
 
 /// MCP tasks end to end through `/mcp`, the durable store and the sandbox.
@@ -93,16 +92,18 @@ struct MCPTasksServerTests {
 
     @Test func expiredTasksAreGoneAndPurged() async throws {
         try await withUpstreamSandbox { baseURL, _ in
-            let (router, store) = try await taskMCPRouterAndStore(testConfiguration(upstream: baseURL))
+            let clock = TestClock(Date())
+            let (router, store) = try await taskMCPRouterAndStore(testConfiguration(upstream: baseURL), clock: { clock.now })
             try await Application(router: router).test(.router) { client in
-                let taskID = try await createTask(client)
-                #expect(try await store.purgeExpiredMCPTasks(now: Date()) == 0)
-                try await store.writer.write { db in
-                    try db.execute(sql: "UPDATE mcp_tasks SET expires_at = ? WHERE id = ?", arguments: [Date().timeIntervalSince1970 - 1, taskID])
-                }
+                // The shortest retention the server grants is an hour.
+                let taskID = try await createTask(client, ttl: 60_000)
+                clock.advance(3_599)
+                #expect(try await post(client, "tasks/get", ["taskId": .string(taskID)])["result"]?["status"] == "working")
+                #expect(try await store.purgeExpiredMCPTasks(now: clock.now) == 0)
+                clock.advance(2)
                 let reply = try await post(client, "tasks/get", ["taskId": .string(taskID)])
                 #expect(reply["error"]?["code"] == -32602)
-                #expect(try await store.purgeExpiredMCPTasks(now: Date()) == 1)
+                #expect(try await store.purgeExpiredMCPTasks(now: clock.now) == 1)
             }
         }
     }
@@ -116,30 +117,30 @@ struct MCPTasksServerTests {
             configuration.databasePath = directory.appendingPathComponent("tasks.sqlite").path
             let first = try await taskMCPRouterAndStore(configuration)
             let taskID = try await Application(router: first.router).test(.router) { client in try await createTask(client) }
-            try first.store.close()
+            try await first.store.close()
             // A new process: a new store on the same file.
             let second = try await taskMCPRouterAndStore(configuration)
             try await Application(router: second.router).test(.router) { client in
                 let reply = try await post(client, "tasks/result", ["taskId": .string(taskID)])
                 #expect(reply["result"]?["structuredContent"]?["status"] == "completed", "\(reply.jsonText)")
             }
-            try second.store.close()
+            try await second.store.close()
         }
     }
 
     @Test func aWebhookVerdictAnswersWithoutWaitingForParallel() async throws {
         // Pro runs take minutes at this time scale: only the recorded verdict can complete the task.
         try await withUpstreamSandbox(SandboxConfiguration(timeFactor: 1)) { baseURL, _ in
-            let (router, store) = try await taskMCPRouterAndStore(testConfiguration(upstream: baseURL))
+            let configuration = testConfiguration(upstream: baseURL)
+            let (router, store) = try await taskMCPRouterAndStore(configuration)
+            let demoOwner = try userID(configuration)
             try await Application(router: router).test(.router) { client in
                 let taskID = try await createTask(client)
                 let before = try #require(try await post(client, "tasks/get", ["taskId": .string(taskID)])["result"])
                 #expect(before["status"] == "working")
-                try await store.writer.write { db in
-                    try db.execute(
-                        sql: "UPDATE tasks SET settled_status = 'failed', settled_message = 'budget exceeded' WHERE id = (SELECT upstream_id FROM mcp_tasks WHERE id = ?)",
-                        arguments: [taskID])
-                }
+                // What the webhook route records for a verified delivery.
+                let run = try #require(try await store.recentTasks(owner: demoOwner, limit: 1).first?.id)
+                #expect(try await store.markRunSettled(runID: run, status: .failed, message: "budget exceeded", at: Date()) == 2)
                 let after = try #require(try await post(client, "tasks/get", ["taskId": .string(taskID)])["result"])
                 #expect(after["status"] == "failed")
                 #expect(after["statusMessage"]?.stringValue?.contains("budget exceeded") == true)
@@ -147,11 +148,9 @@ struct MCPTasksServerTests {
                 // A run Parallel cancelled fails the call (the client did not cancel it), as the
                 // webhook route records it.
                 let other = try await createTask(client)
-                try await store.writer.write { db in
-                    try db.execute(
-                        sql: "UPDATE tasks SET settled_status = 'cancelled' WHERE id = (SELECT upstream_id FROM mcp_tasks WHERE id = ?)",
-                        arguments: [other])
-                }
+                let otherRun = try #require(try await store.recentTasks(owner: demoOwner, limit: 1).first?.id)
+                #expect(otherRun != run)
+                #expect(try await store.markRunSettled(runID: otherRun, status: .cancelled, message: nil, at: Date()) == 2)
                 let cancelledUpstream = try #require(try await post(client, "tasks/get", ["taskId": .string(other)])["result"])
                 #expect(cancelledUpstream["status"] == "failed")
                 #expect(cancelledUpstream["statusMessage"]?.stringValue?.contains("cancelled at Parallel") == true)

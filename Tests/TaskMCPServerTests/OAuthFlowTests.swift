@@ -7,7 +7,7 @@ import NIOCore
 import ParallelSandbox
 @testable import TaskMCPServer
 import Testing
-import TokenStore
+import Storage
 
 // The OAuth proxy end to end at the route level, against a live sandbox provider. Numbers in the
 // test names refer to the negative cases of ../shared/reference/mcp-authorization.md §4.

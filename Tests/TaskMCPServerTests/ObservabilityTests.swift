@@ -9,7 +9,7 @@ import ParallelSandbox
 import Synchronization
 @testable import TaskMCPServer
 import Testing
-import TokenStore
+import Storage
 
 /// Health, readiness, metrics, request ids, forwarded clients and structured logs.
 @Suite("Observability")
@@ -18,7 +18,7 @@ struct ObservabilityTests {
 
     func withRouter(
         _ configure: @escaping @Sendable (inout ServerConfiguration) -> Void = { _ in }, logger: Logger = quietLogger,
-        _ body: @escaping @Sendable (any TestClientProtocol, TokenStore, String) async throws -> Void
+        _ body: @escaping @Sendable (any TestClientProtocol, any ServerStore, String) async throws -> Void
     ) async throws {
         _ = TestMetrics.registry
         try await withUpstreamSandbox { baseURL, _ in

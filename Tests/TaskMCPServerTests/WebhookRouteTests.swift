@@ -1,7 +1,6 @@
 import AsyncHTTPClient
 import Crypto
 import Foundation
-import GRDB
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -12,7 +11,7 @@ import ParallelAPI
 import ParallelSandbox
 @testable import TaskMCPServer
 import Testing
-import TokenStore
+import Storage
 
 /// `POST /webhooks/parallel`: verification, replay protection and settlement, at the router and
 /// end to end with the sandbox sending real webhooks to a live server. Serialized: the tests
@@ -21,12 +20,10 @@ import TokenStore
 struct WebhookRouteTests {
     static let secret = "whsec_" + Data((0..<32).map { UInt8(255 - $0) }).base64EncodedString()
 
-    /// What a test gets: a router-level client, the server's store, and the database file for
-    /// direct reads and writes of `mcp_tasks` (the store has no API for them yet).
+    /// What a test gets: a router-level client and the server's store.
     struct Harness: Sendable {
         let client: any TestClientProtocol
-        let store: TokenStore
-        let database: DatabaseQueue
+        let store: any ServerStore
 
         /// Posts `body` signed as Parallel would, or with the given headers overridden (`nil` leaves one out).
         func deliver(
@@ -55,23 +52,21 @@ struct WebhookRouteTests {
         }
 
         func seedMCPTask(_ id: String, upstream: String, status: String = "working") async throws {
-            try await database.write { db in
-                try db.execute(
-                    sql: """
-                        INSERT INTO mcp_tasks (id, owner, upstream_id, tool, status, status_message, created_at, updated_at)
-                        VALUES (?, 'u_owner', ?, 'createDeepResearch', ?, 'before', 1, 1)
-                        """,
-                    arguments: [id, upstream, status])
-            }
+            try await WebhookRouteTests.seedMCPTask(id, upstream: upstream, status: status, in: store)
         }
 
         func mcpTask(_ id: String) async throws -> (status: String, message: String?)? {
-            try await database.read { db in
-                try Row.fetchOne(db, sql: "SELECT status, status_message FROM mcp_tasks WHERE id = ?", arguments: [id]).map {
-                    (try $0.decode(String.self, forColumn: "status"), try $0.decode(String?.self, forColumn: "status_message"))
-                }
-            }
+            try await store.mcpTask(id: id, owner: "u_owner", now: Date()).map { ($0.status, $0.statusMessage) }
         }
+    }
+
+    /// An MCP task of `u_owner` working on `upstream`, as `tools/call` with `task` records one.
+    static func seedMCPTask(_ id: String, upstream: String, status: String = "working", in store: any ServerStore) async throws {
+        let created = Date(timeIntervalSince1970: 1)
+        try await store.createMCPTask(
+            StoredMCPTask(
+                id: id, owner: "u_owner", upstreamID: upstream, tool: "createDeepResearch", status: status, statusMessage: "before",
+                createdAt: created, updatedAt: created, ttlMilliseconds: nil, expiresAt: nil))
     }
 
     /// A `task_run.status` event (or another type) for `runID`.
@@ -98,12 +93,10 @@ struct WebhookRouteTests {
         configuration.databasePath = directory.appendingPathComponent("task-mcp.sqlite").path
         configuration.webhookSecret = secret
         let (router, store) = try await taskMCPRouterAndStore(configuration)
-        let database = try DatabaseQueue(path: configuration.databasePath)
         try await Application(router: router).test(.router) { client in
-            try await body(Harness(client: client, store: store, database: database))
+            try await body(Harness(client: client, store: store))
         }
-        try database.close()
-        try store.close()
+        try await store.close()
     }
 
     func expectProblem(
@@ -290,28 +283,17 @@ struct WebhookRouteTests {
             #expect(configuration.requestsWebhooks)
             try await withRunningApplication(configuration) { base in
                 let store = try await openStore(configuration: configuration, logger: quietLogger)
-                defer { try? store.close() }
-                let database = try DatabaseQueue(path: configuration.databasePath)
-                defer { try? database.close() }
 
                 let before = Self.outcome("accepted")
                 let runID = try await createDeepResearch(at: base)
-                try await database.write { db in
-                    try db.execute(
-                        sql: """
-                            INSERT INTO mcp_tasks (id, owner, upstream_id, tool, status, created_at, updated_at)
-                            VALUES ('mt_live', 'u_owner', ?, 'createDeepResearch', 'working', 1, 1)
-                            """,
-                        arguments: [runID])
-                }
+                try await Self.seedMCPTask("mt_live", upstream: runID, in: store)
                 let settled = try await eventually { try await store.runSettlement(runID: runID) != nil }
                 #expect(settled, "no webhook settled \(runID)")
                 #expect(try await store.runSettlement(runID: runID)?.status == .completed)
-                let status = try await database.read { db in
-                    try String.fetchOne(db, sql: "SELECT status FROM mcp_tasks WHERE id = 'mt_live'")
-                }
+                let status = try await store.mcpTask(id: "mt_live", owner: "u_owner", now: Date())?.status
                 #expect(status == "completed")
                 #expect(Self.outcome("accepted") == before + 1)
+                try await store.close()
             }
         }
     }

@@ -6,7 +6,7 @@ import Logging
 import Metrics
 import NIOCore
 import ParallelAPI
-import TokenStore
+import Storage
 
 /// `POST /webhooks/parallel`: Parallel's completion webhooks (`task_run.status`), served only
 /// when a webhook secret is configured.
@@ -26,7 +26,7 @@ struct WebhookRoute: Sendable {
     static let maxBodyBytes = 256 * 1024
 
     let verifier: StandardWebhook
-    let store: TokenStore
+    let store: any WebhookStorage
 
     func register(on router: Router<AppRequestContext>) {
         router.post(RouterPath(Self.path), use: receive)

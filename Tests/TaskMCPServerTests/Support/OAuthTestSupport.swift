@@ -11,7 +11,7 @@ import NIOHTTP1
 import ParallelSandbox
 @testable import TaskMCPServer
 import Testing
-import TokenStore
+import Storage
 import WebEncoding
 
 // A headless OAuth client for the route tests: registers, walks our consent page and the
@@ -64,7 +64,7 @@ struct RegisteredClient: Sendable {
 struct OAuthDriver: Sendable {
     let client: any TestClientProtocol
     let sandboxURL: String
-    let store: TokenStore
+    let store: any ServerStore
 
     static let noRedirects: HTTPClient = {
         var configuration = HTTPClient.Configuration()

@@ -10,7 +10,8 @@ import ParallelSandbox
 import Prometheus
 @testable import TaskMCPServer
 import Testing
-import TokenStore
+import Storage
+import Synchronization
 
 // Shared helpers for the task-mcp HTTP tests: a live sandbox as the upstream, the router built
 // over it, and request/response shortcuts.
@@ -55,12 +56,12 @@ func taskMCPRouter(
 
 /// The router for `configuration` (whose `parallelBaseURL` is the upstream), and its store.
 /// `/metrics` exposes the test process's registry (``TestMetrics``) unless the configuration
-/// moves it to a separate listener.
+/// moves it to a separate listener. `clock` is the store's, which the task service shares.
 func taskMCPRouterAndStore(
-    _ configuration: ServerConfiguration, logger: Logger = quietLogger
-) async throws -> (router: Router<AppRequestContext>, store: TokenStore) {
+    _ configuration: ServerConfiguration, logger: Logger = quietLogger, clock: @escaping @Sendable () -> Date = { Date() }
+) async throws -> (router: Router<AppRequestContext>, store: any ServerStore) {
     let keys = try KeyMaterial(configuration: configuration, logger: logger)
-    let store = try await openStore(configuration: configuration, keys: keys, logger: logger)
+    let store = try await openStore(configuration: configuration, keys: keys, logger: logger, clock: clock)
     let metrics =
         configuration.metricsListener == nil
         ? MetricsEndpoint(registry: TestMetrics.registry, store: store, token: configuration.metricsToken, logger: logger) : nil
@@ -68,6 +69,26 @@ func taskMCPRouterAndStore(
         configuration: configuration, upstream: configuration.parallelBaseURL, publicURL: PublicURL(testPublicURL),
         logger: logger, store: store, keys: keys, metrics: metrics)
     return (router, store)
+}
+
+/// The user id the server derives for an API key under `configuration`'s keys.
+func userID(of key: String = demoKey, _ configuration: ServerConfiguration) throws -> String {
+    UserIDs(key: try KeyMaterial(configuration: configuration, logger: quietLogger).userID).id(forAPIKey: key)
+}
+
+/// A clock tests move by hand: the store's (and so the task service's) in tests that need time to pass.
+final class TestClock: Sendable {
+    private let current: Mutex<Date>
+
+    init(_ start: Date) {
+        current = Mutex(start)
+    }
+
+    var now: Date { current.withLock { $0 } }
+
+    func advance(_ seconds: TimeInterval) {
+        current.withLock { $0 += seconds }
+    }
 }
 
 /// swift-metrics is bootstrapped once per process, on first use of this registry: every module's

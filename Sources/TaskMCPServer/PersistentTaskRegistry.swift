@@ -1,0 +1,43 @@
+import Foundation
+import ParallelAPI
+import TaskTools
+import Storage
+
+/// The task registry kept in the server's store (any backend), credential sealed: shared by every
+/// replica on the same database and kept across restarts.
+struct PersistentTaskRegistry: TaskRegistry {
+    let store: any TaskStorage
+
+    func save(_ record: TaskRecord, credential: APIKey) async throws {
+        try await store.saveTask(Self.stored(record), credential: credential.secret)
+    }
+
+    func record(id: String) async throws -> TaskRecord? {
+        try await store.task(id: id).flatMap(Self.record)
+    }
+
+    func credential(forTask id: String) async throws -> APIKey? {
+        try await store.taskCredential(id: id).map(APIKey.init)
+    }
+
+    func recent(owner: String, limit: Int) async throws -> [TaskRecord] {
+        try await store.recentTasks(owner: owner, limit: limit).compactMap(Self.record)
+    }
+
+    func rotateLinkNonce(taskID: String, newNonce: String) async throws -> TaskRecord? {
+        try await store.rotateTaskLinkNonce(id: taskID, newNonce: newNonce).flatMap(Self.record)
+    }
+
+    static func stored(_ record: TaskRecord) -> StoredTask {
+        StoredTask(
+            id: record.id, kind: record.kind.rawValue, owner: record.owner, createdAt: record.createdAt, processor: record.processor,
+            label: record.label, runCount: record.runCount, linkNonce: record.linkNonce)
+    }
+
+    static func record(_ task: StoredTask) -> TaskRecord? {
+        guard let kind = TaskRecord.Kind(rawValue: task.kind) else { return nil }
+        return TaskRecord(
+            id: task.id, kind: kind, owner: task.owner, createdAt: task.createdAt, processor: task.processor, label: task.label,
+            runCount: task.runCount, linkNonce: task.linkNonce)
+    }
+}
