@@ -155,7 +155,7 @@ func buildRouter(
         registry: SQLiteTaskRegistry(store: store), links: ViewLinks(key: keys.links), publicBaseURL: { publicURL.get() },
         makeClient: { apiKey in ParallelClient(apiKey: apiKey, configuration: clientConfiguration, logger: clientLogger) })
     let handlers = TaskToolSet.handlers(service: service)
-    let mcp = MCPProtocol.MCPServer(
+    let mcp = MCPServer(
         configuration: .init(
             serverInfo: Implementation(
                 name: "task-mcp", version: taskMCPVersion, title: "Parallel Task MCP",

@@ -14,7 +14,7 @@ import TaskTools
 /// accepts `text/event-stream`. There are no sessions and no `GET` stream, so any replica
 /// serves any request.
 struct MCPEndpoint: Sendable {
-    let server: MCPProtocol.MCPServer
+    let server: MCPServer
     let authenticator: Authenticator
     let origins: OriginPolicy
     let maxBodyBytes: Int
