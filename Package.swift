@@ -41,6 +41,9 @@ let package = Package(
         // Small text encodings several modules share: base64url, hex, HTML escaping.
         .target(name: "WebEncoding", swiftSettings: swiftSettings),
 
+        // Server-Sent Events, the one codec for every stream: parser, frame writer, keep-alives.
+        .target(name: "ServerSentEvents", swiftSettings: swiftSettings),
+
         // The MCP protocol: JSON-RPC 2.0, MCP messages, version negotiation. No HTTP.
         .target(name: "MCPProtocol", dependencies: ["JSON"], swiftSettings: swiftSettings),
 
@@ -49,6 +52,7 @@ let package = Package(
             name: "ParallelAPI",
             dependencies: [
                 "JSON",
+                "ServerSentEvents",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -81,6 +85,7 @@ let package = Package(
                 "WebEncoding",
                 "JSON",
                 "ParallelAPI",
+                "ServerSentEvents",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -148,6 +153,7 @@ let package = Package(
                 "MCPProtocol",
                 "ParallelAPI",
                 "ParallelSandbox",
+                "ServerSentEvents",
                 "TaskTools",
                 "Storage",
                 "SQLiteStorage",
@@ -241,6 +247,7 @@ let package = Package(
                 "JSON",
                 "ParallelAPI",
                 "ParallelSandbox",
+                "ServerSentEvents",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
@@ -303,6 +310,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ServerSentEventsTests",
+            dependencies: ["ServerSentEvents"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "TaskMCPServerTests",
             dependencies: [
                 "WebEncoding",
@@ -313,6 +325,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 "ParallelAPI",
                 "ParallelSandbox",
+                "ServerSentEvents",
                 "TaskMCPServer",
                 "TaskTools",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -68,7 +68,8 @@ public struct JSONRPCError: Error, Sendable, Hashable, Codable {
     public static let invalidParams = -32602
     public static let internalError = -32603
 
-    /// Codes MCP 2026-07-28 allocates in −32020…−32099 (emitted only to requests of that era).
+    /// Codes MCP allocates in −32020…−32099 from 2026-07-28 on; emitted only to requests that declare
+    /// their version in `_meta` (``ProtocolVersion/isStateless``).
     public static let headerMismatch = -32020
     public static let missingRequiredClientCapability = -32021
     public static let unsupportedProtocolVersion = -32022

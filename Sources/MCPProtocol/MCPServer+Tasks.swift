@@ -18,14 +18,15 @@ let taskCreationFailedCode = -32000
 extension MCPServer {
     /// Decides whether a `tools/call` runs as a task.
     ///
-    /// 2025-11-25: the client asks with `params.task`; the tool must allow it, and a tool that
-    /// requires it must be asked (−32601 otherwise, as the tasks specification says).
-    /// 2026-07-28: the server decides, and only for a client that listed the tasks extension in
-    /// this request's capabilities; a tool that requires a task refuses others with −32021.
+    /// Tasks as methods (``ProtocolVersion/hasTasks``): the client asks with `params.task`; the
+    /// tool must allow it, and a tool that requires it must be asked (−32601 otherwise, as the
+    /// tasks specification says). The tasks extension (``ProtocolVersion/hasTasksExtension``): the
+    /// server decides, and only for a client that listed the extension in this request's
+    /// capabilities; a tool that requires a task refuses others with −32021.
     func taskMode(_ request: JSONRPCRequest, era: Era, tool: Tool) -> TaskMode {
         guard configuration.tasks != nil else { return .direct }
         let support = TaskSupport(tool)
-        if era.isModern {
+        if era.version.hasTasksExtension {
             if era.optedIntoTasks, support != .forbidden { return .task(requestedTTL: nil) }
             if support == .required {
                 return .rejected(
@@ -36,7 +37,7 @@ extension MCPServer {
             }
             return .direct
         }
-        guard era.version >= .v2025_11_25 else { return .direct }
+        guard era.version.hasTasks else { return .direct }
         switch request.params?["task"] {
         case nil, .null?:
             if support == .required {
@@ -81,7 +82,7 @@ extension MCPServer {
                         let created = try await provider.createTask(task, context: context)
                         outcome = server.createdOutcome(id, created, era: era)
                         recorded = .ok
-                    } catch .rejected(let error) where era.isModern {
+                    } catch .rejected(let error) where era.version.hasTasksExtension {
                         // The extension lets the server answer without a task: the model sees the tool error.
                         let result = CallToolResult(content: [.text(error.message)], structuredContent: error.structuredContent, isError: true)
                         outcome = server.resultOutcome(id, result.adapted(to: era.version), era: era)
@@ -99,7 +100,7 @@ extension MCPServer {
     /// The `CreateTaskResult` of each era.
     func createdOutcome(_ id: JSONRPCID, _ created: MCPTaskCreated, era: Era) -> MCPOutcome {
         var members: [String: JSONValue]
-        if era.isModern {
+        if era.version.hasTasksExtension {
             members = created.task.modernJSON
         } else {
             members = ["task": .object(created.task.legacyJSON)]
@@ -167,7 +168,7 @@ extension MCPServer {
             switch method {
             case "tasks/get":
                 let task = try await provider.task(id: taskID, context: context)
-                guard era.isModern else { return resultOutcome(id, ObjectResult(members: task.legacyJSON), era: era) }
+                guard era.version.hasTasksExtension else { return resultOutcome(id, ObjectResult(members: task.legacyJSON), era: era) }
                 var members = task.modernJSON
                 if task.status == .completed || task.status == .failed {
                     switch try await provider.outcome(of: task, context: context) {
@@ -202,7 +203,7 @@ extension MCPServer {
                 var members: [String: JSONValue] = ["tasks": .array(page.tasks.map { .object($0.legacyJSON) })]
                 if let next = page.nextCursor { members["nextCursor"] = .string(next) }
                 return resultOutcome(id, ObjectResult(members: members), era: era)
-            case "tasks/cancel" where era.isModern:
+            case "tasks/cancel" where era.version.hasTasksExtension:
                 // Cooperative: an empty acknowledgement, also when the task had already finished.
                 let failure = await Self.failure { () async throws(MCPTaskFailure) in _ = try await provider.cancel(id: taskID, context: context) }
                 switch failure {

@@ -1,7 +1,7 @@
 import Foundation
 import JSON
 
-/// The `_meta` keys a 2026-07-28 request and result carry.
+/// The `_meta` keys a stateless request and result carry.
 public enum MetaKey {
     public static let protocolVersion = "io.modelcontextprotocol/protocolVersion"
     public static let clientInfo = "io.modelcontextprotocol/clientInfo"
@@ -10,7 +10,7 @@ public enum MetaKey {
     public static let progressToken = "progressToken"
 }
 
-/// How long clients may cache `server/discover` and `tools/list` results (2026-07-28 `ttlMs`/`cacheScope`).
+/// How long clients may cache `server/discover` and `tools/list` results (`ttlMs`/`cacheScope` of stateless revisions).
 public struct CachePolicy: Sendable, Hashable {
     /// `"public"` (same for every caller) or `"private"` (per authorization context).
     public enum Scope: String, Sendable, Hashable { case `public`, `private` }
@@ -30,9 +30,11 @@ public struct CachePolicy: Sendable, Hashable {
 /// A stateless MCP server for tools: turns one HTTP POST body into one outcome.
 ///
 /// Nothing is remembered between calls, so any replica can answer any request. Legacy clients
-/// (2025-03-26, 2025-06-18, 2025-11-25) are served after `initialize`, with the version of each
-/// later request taken from `MCP-Protocol-Version` (2025-03-26 when absent). Modern clients
-/// (2026-07-28) declare version and capabilities in each request's `_meta`.
+/// (revisions with the handshake) are served after `initialize`, with the version of each later
+/// request taken from `MCP-Protocol-Version` (``ProtocolVersion/assumedWithoutHeader`` when
+/// absent). Modern clients (``ProtocolVersion/isStateless`` revisions) declare version and
+/// capabilities in each request's `_meta`. What each revision allows is asked of
+/// ``ProtocolVersion``'s feature properties, never of its date.
 public struct MCPServer: Sendable {
     /// Static settings.
     public struct Configuration: Sendable {
@@ -45,15 +47,16 @@ public struct MCPServer: Sendable {
         /// Told about every request answered (method, tool, outcome, tool run time), e.g. for
         /// metrics. Called on the request's task; keep it quick.
         public var observer: (@Sendable (MCPRequestRecord) -> Void)?
-        /// Keeps tasks. When set, the server advertises tasks (the 2025-11-25 `tasks` capability and
-        /// the 2026-07-28 `io.modelcontextprotocol/tasks` extension) and serves the `tasks/*`
+        /// Keeps tasks. When set, the server advertises tasks (the `tasks` capability of
+        /// ``ProtocolVersion/hasTasks`` revisions, the `io.modelcontextprotocol/tasks` extension of
+        /// ``ProtocolVersion/hasTasksExtension`` ones) and serves the `tasks/*`
         /// methods; tools whose `execution.taskSupport` is `optional` or `required` may then run
         /// as tasks. When nil, `execution` is left out of the tool list and tasks are not offered.
         public var tasks: (any MCPTaskProvider)?
 
         public init(
             serverInfo: Implementation, instructions: String? = nil, capabilities: ServerCapabilities = ServerCapabilities(),
-            supportedVersions: [ProtocolVersion] = [.v2026_07_28, .v2025_11_25, .v2025_06_18, .v2025_03_26],
+            supportedVersions: [ProtocolVersion] = ProtocolVersion.supported,
             cachePolicy: CachePolicy = .noCache, observer: (@Sendable (MCPRequestRecord) -> Void)? = nil,
             tasks: (any MCPTaskProvider)? = nil
         ) {
@@ -91,10 +94,10 @@ public struct MCPServer: Sendable {
         self.index = index
     }
 
-
     /// Supported versions, newest first.
     var supportedNewestFirst: [ProtocolVersion] { configuration.supportedVersions.sorted(by: >) }
-    var legacyVersions: [ProtocolVersion] { supportedNewestFirst.filter { !$0.isModern } }
+    /// Supported versions with the `initialize` handshake, newest first.
+    var legacyVersions: [ProtocolVersion] { supportedNewestFirst.filter { !$0.isStateless } }
 
     // MARK: Entry points
 
@@ -158,7 +161,7 @@ public struct MCPServer: Sendable {
             return routeModern(request, declared: declared, meta: meta ?? [:], headers: headers, principal: principal)
         }
         let headerVersion = headers.protocolVersion.map(ProtocolVersion.init(rawValue:))
-        if request.method == "server/discover" || headerVersion?.isModern == true {
+        if request.method == "server/discover" || headerVersion?.isStateless == true {
             return .finished(
                 errorOutcome(
                     request.id,
@@ -171,7 +174,7 @@ public struct MCPServer: Sendable {
     private func routeLegacy(
         _ request: JSONRPCRequest, headerVersion: ProtocolVersion?, principal: String?, headers: MCPRequestHeaders
     ) -> MCPExchange {
-        let version = headerVersion ?? .v2025_03_26
+        let version = headerVersion ?? .assumedWithoutHeader
         guard legacyVersions.contains(version) else {
             // 2025-06-18+ require 400 for an unsupported header value without naming a code; −32600 is
             // the closest classic code, and `data` lists what we do support.
@@ -189,7 +192,7 @@ public struct MCPServer: Sendable {
         case "tools/call":
             return callTool(request, era: era, principal: principal, headers: headers)
         case "tasks/get", "tasks/result", "tasks/list", "tasks/cancel":
-            guard let provider = configuration.tasks, version >= .v2025_11_25 else { return .finished(methodNotFound(request, era: era)) }
+            guard let provider = configuration.tasks, version.hasTasks else { return .finished(methodNotFound(request, era: era)) }
             return taskMethod(request, era: era, principal: principal, headers: headers, provider: provider)
         default:
             return .finished(methodNotFound(request, era: era))
@@ -209,7 +212,7 @@ public struct MCPServer: Sendable {
             return .finished(errorOutcome(request.id, JSONRPCError(code: JSONRPCError.headerMismatch, message: mismatch), status: 400))
         }
         let version = ProtocolVersion(rawValue: declaredString)
-        guard version.isModern, configuration.supportedVersions.contains(version) else {
+        guard version.isStateless, configuration.supportedVersions.contains(version) else {
             // The spec's example lists legacy versions too: a dual-era client may fall back to them.
             let error = JSONRPCError(
                 code: JSONRPCError.unsupportedProtocolVersion, message: "Unsupported protocol version",
@@ -242,12 +245,12 @@ public struct MCPServer: Sendable {
             }
             return taskMethod(request, era: era, principal: principal, headers: headers, provider: provider)
         default:
-            // Includes `ping` and `initialize`-era methods, which 2026-07-28 removed.
+            // Includes `ping` and `initialize`-era methods, which stateless revisions removed.
             return .finished(methodNotFound(request, era: era))
         }
     }
 
-    /// 2026-07-28 Streamable HTTP: `MCP-Protocol-Version`, `Mcp-Method` and (for `tools/call`)
+    /// Stateless Streamable HTTP: `MCP-Protocol-Version`, `Mcp-Method` and (for `tools/call`)
     /// `Mcp-Name` are required and must equal the body's values; `Mcp-Name` may use the
     /// `=?base64?…?=` sentinel encoding.
     private func headerMismatch(_ request: JSONRPCRequest, declared: String, headers: MCPRequestHeaders) -> String? {
@@ -304,13 +307,13 @@ public struct MCPServer: Sendable {
         let requestedVersion = ProtocolVersion(rawValue: requested)
         let chosen = legacyVersions.contains(requestedVersion) ? requestedVersion : latest
         var serverInfo = configuration.serverInfo
-        if chosen < .v2025_11_25 {
+        if !chosen.hasImplementationDescription {
             serverInfo.description = nil
             serverInfo.websiteUrl = nil
         }
-        if chosen < .v2025_06_18 { serverInfo.title = nil }
+        if !chosen.hasImplementationTitle { serverInfo.title = nil }
         var capabilities = configuration.capabilities
-        if configuration.tasks != nil, chosen >= .v2025_11_25 {
+        if configuration.tasks != nil, chosen.hasTasks {
             capabilities.tasks = ["list": [:], "cancel": [:], "requests": ["tools": ["call": [:]]]]
         }
         let result = InitializeResult(
@@ -374,8 +377,8 @@ public struct MCPServer: Sendable {
             return createTask(
                 request, era: era, principal: principal, headers: headers,
                 task: MCPTaskRequest(toolName: name, arguments: arguments, requestedTTLMilliseconds: requestedTTL))
-        case .task where !era.isModern:
-            // A 2025-11-25 client expects a CreateTaskResult; bad input is a JSON-RPC error then.
+        case .task where era.version.hasTasks:
+            // A client of method-based tasks expects a CreateTaskResult; bad input is a JSON-RPC error then.
             let error = JSONRPCError(
                 code: JSONRPCError.invalidParams, message: "Invalid arguments for tool \(name): \(problems.joined(separator: "; "))")
             return .finished(errorOutcome(id, error, status: 200))
@@ -441,10 +444,10 @@ public struct MCPServer: Sendable {
     }
 
     func methodNotFound(_ request: JSONRPCRequest, era: Era) -> MCPOutcome {
-        // 2026-07-28 Streamable HTTP requires 404 for an unimplemented method; earlier revisions say nothing.
+        // Stateless Streamable HTTP requires 404 for an unimplemented method; earlier revisions say nothing.
         errorOutcome(
             request.id, JSONRPCError(code: JSONRPCError.methodNotFound, message: "Method not found: \(request.method)"),
-            status: era.isModern ? 404 : 200)
+            status: era.version.isStateless ? 404 : 200)
     }
 
     // MARK: Encoding
@@ -453,7 +456,7 @@ public struct MCPServer: Sendable {
         _ id: JSONRPCID, _ body: Body, era: Era, cacheable: Bool = false, resultType: String = "complete"
     ) -> MCPOutcome {
         var fields = ModernResultFields()
-        if era.isModern {
+        if era.version.isStateless {
             fields.resultType = resultType
             if cacheable {
                 fields.ttlMs = configuration.cachePolicy.ttlMilliseconds
@@ -483,7 +486,9 @@ public struct MCPServer: Sendable {
     }
 }
 
-/// Which era a request belongs to, and what it declared.
+/// How a request was routed, and what it declared: after `initialize`, with the version from the
+/// header (`legacy`), or with version and capabilities in its own `_meta` (`modern`, stateless).
+/// What the version allows is asked of its ``ProtocolVersion`` features.
 enum Era: Sendable {
     case legacy(ProtocolVersion)
     case modern(ProtocolVersion, clientCapabilities: [String: JSONValue])
@@ -494,17 +499,12 @@ enum Era: Sendable {
         }
     }
 
-    var isModern: Bool {
-        if case .modern = self { return true }
-        return false
-    }
-
     var clientCapabilities: [String: JSONValue]? {
         if case .modern(_, let capabilities) = self { return capabilities }
         return nil
     }
 
-    /// Whether this 2026-07-28 request lists the tasks extension in its client capabilities.
+    /// Whether this stateless request lists the tasks extension in its client capabilities.
     var optedIntoTasks: Bool {
         clientCapabilities?["extensions"]?.objectValue?[tasksExtensionID] != nil
     }

@@ -28,8 +28,8 @@ public struct ToolError: Error, Sendable, Hashable {
 
 /// What a tool handler knows about the call it serves. Nothing here outlives the request.
 public struct ToolCallContext: Sendable {
-    /// The protocol version of this request (from `_meta` for 2026-07-28, else the
-    /// `MCP-Protocol-Version` header, defaulting to 2025-03-26).
+    /// The protocol version of this request (from `_meta` for stateless revisions, else the
+    /// `MCP-Protocol-Version` header, defaulting to ``ProtocolVersion/assumedWithoutHeader``).
     public var protocolVersion: ProtocolVersion
     /// The JSON-RPC id of the `tools/call` request.
     public var requestID: JSONRPCID
@@ -37,7 +37,7 @@ public struct ToolCallContext: Sendable {
     public var progressToken: ProgressToken?
     /// The authenticated subject, as established by the HTTP edge.
     public var principal: String?
-    /// Per-request client capabilities (`_meta["io.modelcontextprotocol/clientCapabilities"]`, 2026-07-28 only).
+    /// Per-request client capabilities (`_meta["io.modelcontextprotocol/clientCapabilities"]`, stateless revisions only).
     public var clientCapabilities: [String: JSONValue]?
     /// Sends a progress report. Reports are dropped when the client gave no progress token, when
     /// `progress` does not exceed the previous report, or after the call has returned.

@@ -210,10 +210,10 @@ public enum ContentBlock: Sendable, Hashable, Encodable {
         }
     }
 
-    /// The block as a 2025-03-26 client understands it: that revision has no `resource_link`,
-    /// so a link becomes a text block naming the URI.
+    /// The block as a client speaking `version` understands it: without
+    /// ``ProtocolVersion/hasResourceLinks`` (2025-03-26) a link becomes a text block naming the URI.
     func downgraded(to version: ProtocolVersion) -> ContentBlock {
-        guard version < .v2025_06_18, case .resourceLink(let link) = self else { return self }
+        guard !version.hasResourceLinks, case .resourceLink(let link) = self else { return self }
         let label = link.title ?? link.name
         let detail = link.description.map { " — \($0)" } ?? ""
         return .text("\(label): \(link.uri)\(detail)", annotations: link.annotations)
@@ -268,9 +268,9 @@ public struct CallToolResult: Sendable, Hashable, Encodable {
     func adapted(to version: ProtocolVersion) -> CallToolResult {
         var copy = self
         copy.content = content.map { $0.downgraded(to: version) }
-        if version < .v2025_06_18 {
+        if !version.hasStructuredContent {
             copy.structuredContent = nil
-        } else if !version.isModern, let value = structuredContent, value.objectValue == nil {
+        } else if !version.allowsAnyStructuredContent, let value = structuredContent, value.objectValue == nil {
             copy.structuredContent = nil
         }
         return copy

@@ -134,7 +134,7 @@ func buildRouter(
         // One clock for record dates and expiries: the store's (injectable in tests).
         now: { store.currentDate })
     let handlers = TaskToolSet.handlers(service: service)
-    let mcp = MCPProtocol.MCPServer(
+    let mcp = MCPServer(
         configuration: .init(
             serverInfo: Implementation(
                 name: "task-mcp", version: taskMCPVersion, title: "Parallel Task MCP",

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import JSON
 import ParallelAPI
 import ParallelSandbox
+import ServerSentEvents
 import Testing
 
 /// The Task Group API under `/v1/tasks/groups` and `/v1beta/tasks/groups` (reference §3).

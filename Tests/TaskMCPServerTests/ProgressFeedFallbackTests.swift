@@ -6,6 +6,7 @@ import HummingbirdTesting
 import JSON
 import NIOCore
 import ParallelAPI
+import ServerSentEvents
 import Synchronization
 import TaskTools
 import Testing

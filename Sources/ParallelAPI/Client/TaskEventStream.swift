@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import ServerSentEvents
 
 /// One event from a task stream, with the cursor to resume after it.
 public struct StreamedTaskEvent: Sendable, Hashable {

@@ -102,7 +102,7 @@ public struct AdvancedSettings: Codable, Hashable, Sendable {
 }
 
 /// An MCP server a run may call tools on.
-public struct MCPServer: Codable, Hashable, Sendable {
+public struct MCPServerSpec: Codable, Hashable, Sendable {
     public var type: String
     public var url: String
     public var name: String
@@ -161,14 +161,14 @@ public struct TaskRunInput: Codable, Hashable, Sendable {
     public var sourcePolicy: SourcePolicy?
     public var advancedSettings: AdvancedSettings?
     public var previousInteractionID: String?
-    public var mcpServers: [MCPServer]?
+    public var mcpServers: [MCPServerSpec]?
     public var enableEvents: Bool?
     public var webhook: WebhookSpec?
 
     public init(
         processor: String, input: JSONValue, taskSpec: TaskSpec? = nil, metadata: [String: JSONValue]? = nil,
         sourcePolicy: SourcePolicy? = nil, advancedSettings: AdvancedSettings? = nil,
-        previousInteractionID: String? = nil, mcpServers: [MCPServer]? = nil, enableEvents: Bool? = nil,
+        previousInteractionID: String? = nil, mcpServers: [MCPServerSpec]? = nil, enableEvents: Bool? = nil,
         webhook: WebhookSpec? = nil
     ) {
         self.processor = processor

@@ -4,6 +4,7 @@ import Hummingbird
 import JSON
 import NIOCore
 import ParallelAPI
+import ServerSentEvents
 
 /// The Task API and Task Group API routes (`/v1/…`, and `/v1beta/…` for groups and run events).
 struct TaskAPIRoutes: Sendable {
@@ -306,15 +307,14 @@ struct EventStream {
             try await Task.sleep(for: .milliseconds(50))
             throw Cut()
         }
-        let data = String(decoding: try encoder.encode(event), as: UTF8.self)
-        let frame = ServerSentEvent(event: event.type, data: data, id: id).encoded
-        try await writer.write(ByteBuffer(string: frame))
+        let frame = ServerSentEventWriter.frame(event: event.type, id: id, data: try encoder.encode(event))
+        try await writer.write(ByteBuffer(bytes: frame))
         sent += 1
     }
 
-    /// A keep-alive comment. No blank line after it: decoders that remember the last `id:`
-    /// (the official Python SDK's does) would otherwise dispatch an empty event.
+    /// A keep-alive comment line, with no blank line after it: this stream sends `id:`
+    /// (see ``ServerSentEventWriter/keepAliveLine``).
     mutating func heartbeat() async throws {
-        try await writer.write(ByteBuffer(string: ": ping\n"))
+        try await writer.write(ByteBuffer(bytes: ServerSentEventWriter.keepAliveLine))
     }
 }

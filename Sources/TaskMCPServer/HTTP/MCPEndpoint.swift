@@ -4,6 +4,7 @@ import Hummingbird
 import JSON
 import MCPProtocol
 import NIOCore
+import ServerSentEvents
 import TaskTools
 
 /// `/mcp`: the Streamable HTTP binding of the stateless MCP server.
@@ -13,7 +14,7 @@ import TaskTools
 /// accepts `text/event-stream`. There are no sessions and no `GET` stream, so any replica
 /// serves any request.
 struct MCPEndpoint: Sendable {
-    let server: MCPProtocol.MCPServer
+    let server: MCPServer
     let authenticator: Authenticator
     let origins: OriginPolicy
     let maxBodyBytes: Int
@@ -201,15 +202,10 @@ struct MCPEndpoint: Sendable {
 
 extension MCPEndpoint {
     /// An SSE comment: ignored by clients, but it shows the connection is alive.
-    static let keepAliveFrame = ByteBuffer(string: ": keep-alive\n\n")
+    static let keepAliveFrame = ByteBuffer(bytes: ServerSentEventWriter.keepAlive)
 
-    /// One JSON-RPC message as an SSE `message` event (the JSON has no line breaks).
+    /// One JSON-RPC message as an SSE `message` event.
     static func sseFrame(_ json: [UInt8]) -> ByteBuffer {
-        var buffer = ByteBuffer()
-        buffer.reserveCapacity(json.count + 24)
-        buffer.writeString("event: message\ndata: ")
-        buffer.writeBytes(json)
-        buffer.writeString("\n\n")
-        return buffer
+        ByteBuffer(bytes: ServerSentEventWriter.frame(event: "message", data: json))
     }
 }

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import JSON
 import ParallelAPI
 @testable import ParallelSandbox
+import ServerSentEvents
 import Testing
 
 // Shared helpers for the sandbox tests: a sandbox per test, request shortcuts, decoding,

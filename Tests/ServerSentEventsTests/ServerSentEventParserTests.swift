@@ -1,4 +1,4 @@
-import ParallelAPI
+import ServerSentEvents
 import Testing
 
 @Suite("SSE parser")

@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import JSON
 import NIOCore
-import ParallelAPI
+import ServerSentEvents
 import ServiceLifecycle
 import TaskTools
 
@@ -134,7 +134,7 @@ struct ProgressEventRoutes: Sendable {
             }
             do {
                 try await withGracefulShutdownHandler {
-                    try await writer.write(ByteBuffer(string: "retry: \(Int(settings.retry / .milliseconds(1)))\n\n"))
+                    try await writer.write(ByteBuffer(bytes: ServerSentEventWriter.retry(milliseconds: Int(settings.retry / .milliseconds(1)))))
                     for await next in items {
                         switch next {
                         case .progress(let progress):
@@ -149,7 +149,7 @@ struct ProgressEventRoutes: Sendable {
                         case .closed:
                             return
                         case .heartbeat:
-                            try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                            try await writer.write(ByteBuffer(bytes: ServerSentEventWriter.keepAlive))
                         }
                     }
                 } onGracefulShutdown: {
@@ -165,7 +165,7 @@ struct ProgressEventRoutes: Sendable {
     }
 
     static func frame(_ event: String, _ data: JSONValue) -> ByteBuffer {
-        ByteBuffer(string: ServerSentEvent(event: event, data: String(decoding: JSONBytes.encode(data), as: UTF8.self)).encoded)
+        ByteBuffer(bytes: ServerSentEventWriter.frame(event: event, data: JSONBytes.encode(data)))
     }
 }
 

@@ -1,38 +1,3 @@
-/// One dispatched Server-Sent Event.
-public struct ServerSentEvent: Hashable, Sendable {
-    /// The `event:` field, or `nil` when the block had none (the spec's default type "message").
-    public var event: String?
-    /// The `data:` lines joined with `\n`.
-    public var data: String
-    /// The last event id in force when this event was dispatched (`id:` fields persist).
-    public var id: String?
-    /// A `retry:` reconnection time in milliseconds, when the block carried one.
-    public var retry: Int?
-
-    public init(event: String? = nil, data: String, id: String? = nil, retry: Int? = nil) {
-        self.event = event
-        self.data = data
-        self.id = id
-        self.retry = retry
-    }
-
-    /// The event in wire format, terminated by a blank line.
-    public var encoded: String {
-        var text = ""
-        if let event { text += "event: \(event)\n" }
-        if let id { text += "id: \(id)\n" }
-        if let retry { text += "retry: \(retry)\n" }
-        var start = data.startIndex
-        while true {
-            let end = data[start...].firstIndex(of: "\n") ?? data.endIndex
-            text += "data: \(data[start..<end])\n"
-            guard end < data.endIndex else { break }
-            start = data.index(after: end)
-        }
-        return text + "\n"
-    }
-}
-
 /// An incremental parser for the `text/event-stream` format (WHATWG HTML §9.2.6).
 ///
 /// Feed it bytes as they arrive; it keeps only the current partial line and the event
