@@ -278,6 +278,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "WebEncodingTests",
+            dependencies: ["WebEncoding"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "MCPProtocolTests",
             dependencies: ["JSON", "MCPProtocol"],
             swiftSettings: swiftSettings
