@@ -293,6 +293,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -302,6 +303,11 @@ let package = Package(
         .testTarget(
             name: "JSONTests",
             dependencies: ["JSON"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WebEncodingTests",
+            dependencies: ["WebEncoding"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

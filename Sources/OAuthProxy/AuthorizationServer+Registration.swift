@@ -15,13 +15,8 @@ extension AuthorizationServer {
         guard let json = try? JSONValue(parsing: body), let metadata = json.objectValue else {
             return .error(.invalidClientMetadata, "The body must be a JSON object of client metadata (RFC 7591).")
         }
-        func strings(_ name: String) -> [String]?? {
-            guard let value = metadata[name], !value.isNull else { return .some(nil) }
-            guard let array = value.arrayValue else { return nil }
-            let texts = array.compactMap(\.stringValue)
-            return texts.count == array.count ? .some(texts) : nil
-        }
-        guard case .some(let redirectURIs?) = strings("redirect_uris"), !redirectURIs.isEmpty else {
+        guard let redirectURIs = try? ClientMetadataFields.strings(metadata["redirect_uris"], "redirect_uris"), !redirectURIs.isEmpty
+        else {
             return .error(.invalidRedirectURI, "redirect_uris must be a non-empty array of strings.")
         }
         guard redirectURIs.count <= Self.maxRedirectURIs else {
@@ -32,21 +27,15 @@ extension AuthorizationServer {
                 return .error(.invalidRedirectURI, "Redirect URI not accepted: \(problem).")
             }
         }
-        guard case .some(let grantTypes) = strings("grant_types") else {
-            return .error(.invalidClientMetadata, "grant_types must be an array of strings.")
-        }
-        let grants = grantTypes ?? ["authorization_code"]
-        if let unsupported = grants.first(where: { !["authorization_code", "refresh_token"].contains($0) }) {
-            return .error(.invalidClientMetadata, "grant_type '\(unsupported.prefix(64))' is not supported; use authorization_code and refresh_token.")
-        }
-        guard grants.contains("authorization_code") else {
-            return .error(.invalidClientMetadata, "grant_types must include authorization_code.")
-        }
-        guard case .some(let responseTypes) = strings("response_types") else {
-            return .error(.invalidClientMetadata, "response_types must be an array of strings.")
-        }
-        if let responseTypes, responseTypes != ["code"] {
-            return .error(.invalidClientMetadata, "Only the response type 'code' is supported.")
+        let grants: [String]
+        do throws(ClientMetadataError) {
+            let grantTypes = try ClientMetadataFields.strings(metadata["grant_types"], "grant_types")
+            try ClientMetadataFields.checkGrantTypes(grantTypes, unsupported: .refused)
+            try ClientMetadataFields.checkResponseTypes(
+                ClientMetadataFields.strings(metadata["response_types"], "response_types"), unsupported: .refused)
+            grants = grantTypes ?? GrantType.registrationDefault.map(\.rawValue)
+        } catch {
+            return .error(.invalidClientMetadata, error.description + ".")
         }
         let method: String
         switch metadata["token_endpoint_auth_method"] {

@@ -77,11 +77,11 @@ extension AuthorizationServer {
         guard let form = FormEncoding.parse(Substring(decoding: body, as: UTF8.self)) else {
             return .error(.invalidRequest, "The body must be application/x-www-form-urlencoded, each parameter once.")
         }
-        guard let grantType = form["grant_type"], !grantType.isEmpty else {
+        guard let grantName = form["grant_type"], !grantName.isEmpty else {
             return .error(.invalidRequest, "grant_type is missing.")
         }
-        guard grantType == "authorization_code" || grantType == "refresh_token" else {
-            return .error(.unsupportedGrantType, "Supported grant types: authorization_code, refresh_token.")
+        guard let grantType = GrantType(rawValue: grantName) else {
+            return .error(.unsupportedGrantType, "Supported grant types: \(GrantType.supportedNames.joined(separator: ", ")).")
         }
         let client: OAuthClient
         switch await authenticateClient(form: form, authorization: authorization) {
@@ -91,9 +91,10 @@ extension AuthorizationServer {
         if let requested = form["resource"], let problem = resourceProblem(requested) {
             return .error(.invalidTarget, problem)
         }
-        return grantType == "authorization_code"
-            ? await exchangeCode(form: form, client: client, presentedAt: presentedAt)
-            : await refresh(form: form, client: client, presentedAt: presentedAt)
+        switch grantType {
+        case .authorizationCode: return await exchangeCode(form: form, client: client, presentedAt: presentedAt)
+        case .refreshToken: return await refresh(form: form, client: client, presentedAt: presentedAt)
+        }
     }
 
     private func exchangeCode(form: [String: String], client: OAuthClient, presentedAt: Date) async -> OAuthResponse {
@@ -132,7 +133,7 @@ extension AuthorizationServer {
                 OAuthMetrics.revoked(reason: "pkce_mismatch")
                 return .error(.invalidGrant, "code_verifier does not match the code_challenge.")
             case .issued(let grant):
-                OAuthMetrics.issued(grantType: "authorization_code")
+                OAuthMetrics.issued(grantType: .authorizationCode)
                 return tokenResponse(access: access, refresh: refresh, scope: grant.scope)
             }
         } catch {
@@ -175,7 +176,7 @@ extension AuthorizationServer {
                 return .error(.invalidScope, "Requested scope exceeds the grant.")
             case .rotated(let grant):
                 try await store.touchClient(id: client.id)
-                OAuthMetrics.issued(grantType: "refresh_token")
+                OAuthMetrics.issued(grantType: .refreshToken)
                 return tokenResponse(access: access, refresh: refresh, scope: requestedScope ?? grant.scope)
             }
         } catch {

@@ -131,7 +131,7 @@ public struct AuthorizationServer: Sendable {
                 "scopes_supported": [.string(OAuthConfiguration.scope)],
                 "response_types_supported": ["code"],
                 "response_modes_supported": ["query"],
-                "grant_types_supported": ["authorization_code", "refresh_token"],
+                "grant_types_supported": .array(GrantType.supportedNames.map { .string($0) }),
                 "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
                 "revocation_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
                 "code_challenge_methods_supported": ["S256"],

@@ -3,15 +3,15 @@ import Metrics
 /// The authorization server's counters, recorded through swift-metrics (the application chooses
 /// the backend; without one they cost nothing).
 ///
-/// - `oauth_tokens_issued_total{grant_type}`: access/refresh pairs issued, by `authorization_code`
-///   or `refresh_token`.
+/// - `oauth_tokens_issued_total{grant_type}`: access/refresh pairs issued, by ``GrantType``
+///   (`authorization_code` or `refresh_token`).
 /// - `oauth_tokens_revoked_total{reason}`: revocations: `client` (RFC 7009), `code_replay`,
 ///   `refresh_reuse`, `pkce_mismatch`, `redirect_mismatch`, `upstream_rejected`.
 /// - `oauth_registrations_total`: dynamic client registrations accepted.
 /// - `oauth_rate_limited_total{endpoint}`: requests refused with 429.
 enum OAuthMetrics {
-    static func issued(grantType: String) {
-        Counter(label: "oauth_tokens_issued_total", dimensions: [("grant_type", grantType)]).increment()
+    static func issued(grantType: GrantType) {
+        Counter(label: "oauth_tokens_issued_total", dimensions: [("grant_type", grantType.rawValue)]).increment()
     }
 
     static func revoked(reason: String) {

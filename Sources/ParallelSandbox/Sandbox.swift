@@ -40,11 +40,14 @@ public enum Sandbox {
     }
 
     /// The webhook sender, when the configuration has a webhook secret.
-    static func webhookServices(store: SandboxStore, configuration: SandboxConfiguration, logger: Logger) -> [any Service] {
+    static func webhookServices(
+        store: SandboxStore, configuration: SandboxConfiguration, logger: Logger,
+        retryWait: @escaping WebhookSender.RetryWait = WebhookSender.sleeping
+    ) -> [any Service] {
         guard configuration.webhookSecret != nil else { return [] }
         var senderLogger = logger
         senderLogger[metadataKey: "component"] = "sandbox-webhooks"
-        return [WebhookSender(store: store, configuration: configuration, logger: senderLogger)]
+        return [WebhookSender(store: store, configuration: configuration, logger: senderLogger, retryWait: retryWait)]
     }
 
     /// Serves `store` on 127.0.0.1 at an ephemeral port while `body` runs with the base URL, then
@@ -55,11 +58,21 @@ public enum Sandbox {
         logger: Logger = Logger(label: "parallel-sandbox", factory: { _ in SwiftLogNoOpLogHandler() }),
         _ body: (_ baseURL: String) async throws -> Value
     ) async throws -> Value {
+        try await withLoopbackServer(
+            store: store, configuration: configuration, logger: logger, webhookRetryWait: WebhookSender.sleeping, body)
+    }
+
+    /// ``withLoopbackServer(store:configuration:logger:_:)`` whose webhook sender waits between
+    /// attempts with `webhookRetryWait` (tests record the retry schedule with it).
+    static func withLoopbackServer<Value: Sendable>(
+        store: SandboxStore, configuration: SandboxConfiguration, logger: Logger,
+        webhookRetryWait: @escaping WebhookSender.RetryWait, _ body: (_ baseURL: String) async throws -> Value
+    ) async throws -> Value {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let app = Application(
             router: buildRouter(store: store, configuration: configuration),
             configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0), serverName: "parallel-sandbox"),
-            services: webhookServices(store: store, configuration: configuration, logger: logger),
+            services: webhookServices(store: store, configuration: configuration, logger: logger, retryWait: webhookRetryWait),
             onServerRunning: { channel in
                 continuation.yield(channel.localAddress?.port ?? 0)
                 continuation.finish()

@@ -7,7 +7,7 @@ extension Data {
             .replacingOccurrences(of: "=", with: "")
     }
 
-    /// Decodes base64url with or without padding; `nil` for anything else.
+    /// Decodes unpadded base64url; `nil` for anything else, `=` padding included.
     public init?(base64URLEncoded text: String) {
         guard text.utf8.allSatisfy({ $0.isBase64URL }) else { return nil }
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdTesting
 import JSON
 import Logging
 import NIOCore
@@ -291,8 +292,6 @@ private final class RequestLog: Sendable {
     var total: Int { counts.withLock { $0.values.reduce(0, +) } }
 }
 
-private struct ServerNotListening: Error {}
-
 /// The URL a request was made to, as the client spelled the host.
 private func selfURL(_ request: Request) -> String {
     "http://\(request.head.authority ?? "127.0.0.1")\(request.uri.path)"
@@ -307,7 +306,7 @@ private func json(_ data: Data, headers: HTTPFields = [:]) -> Response {
 /// Serves test documents on 127.0.0.1 at an ephemeral port while `body` runs. Each document's
 /// `client_id` is the URL it was requested at (from the `Host` header), so `localhost` works too.
 private func withDocumentServer<Value: Sendable>(
-    _ body: (_ port: Int, _ log: RequestLog) async throws -> Value
+    _ body: @escaping @Sendable (_ port: Int, _ log: RequestLog) async throws -> Value
 ) async throws -> Value {
     let log = RequestLog()
     let router = Router()
@@ -391,23 +390,8 @@ private func withDocumentServer<Value: Sendable>(
         return json(documentJSON(clientID: selfURL(request)))
     }
 
-    let (ports, continuation) = AsyncStream<Int>.makeStream()
-    let app = Application(
-        router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-        onServerRunning: { channel in
-            continuation.yield(channel.localAddress?.port ?? 0)
-            continuation.finish()
-        },
-        logger: quietLogger)
-    return try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask {
-            defer { continuation.finish() }
-            try await app.run()
-        }
-        defer { group.cancelAll() }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next(), port > 0 else { throw ServerNotListening() }
-        return try await body(port, log)
+    return try await Application(router: router, logger: quietLogger).test(.live) { client in
+        try await body(try #require(client.port), log)
     }
 }
 

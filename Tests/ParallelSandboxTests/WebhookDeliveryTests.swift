@@ -1,9 +1,10 @@
 import Foundation
 import Hummingbird
+import HummingbirdTesting
 import JSON
 import Logging
 import ParallelAPI
-import ParallelSandbox
+@testable import ParallelSandbox
 import Synchronization
 import Testing
 
@@ -80,23 +81,24 @@ struct WebhookDeliveryTests {
     @Test("A failed delivery is retried with the same id, a fresh signature and doubling waits")
     func failedDeliveriesAreRetried() async throws {
         let inbox = WebhookInbox(failFirst: 2)
+        let waits = RetryWaits()
         try await withWebhookReceiver(inbox) { hookURL in
             let configuration = configuration()
             let store = SandboxStore(configuration: configuration)
-            try await Sandbox.withLoopbackServer(store: store, configuration: configuration) { baseURL in
+            try await Sandbox.withLoopbackServer(
+                store: store, configuration: configuration, logger: quietLogger, webhookRetryWait: waits.wait
+            ) { baseURL in
                 _ = try await client(baseURL).createRun(
                     TaskRunInput(processor: "lite", input: "Retry me", webhook: WebhookSpec(url: hookURL)))
                 let deliveries = try await inbox.wait(for: 3)
                 #expect(Set(deliveries.map(\.id)).count == 1)
                 #expect(Set(deliveries.map(\.body)).count == 1)
                 for delivery in deliveries { _ = try verifiedEvent(delivery) }
-                let firstWait = deliveries[0].at.duration(to: deliveries[1].at)
-                let secondWait = deliveries[1].at.duration(to: deliveries[2].at)
-                #expect(firstWait >= .milliseconds(40), "\(firstWait)")
-                #expect(secondWait >= .milliseconds(80), "\(secondWait)")
                 // The third attempt succeeded, and the sender counts the delivery as over.
                 #expect(try await settled(store) == WebhookTally(queued: 1, delivered: 1))
                 #expect(await inbox.received.count == 3)
+                // Two failures, two waits: the base delay, then twice that; none after the success.
+                #expect(waits.requested == [.milliseconds(40), .milliseconds(80)])
             }
         }
     }
@@ -104,16 +106,21 @@ struct WebhookDeliveryTests {
     @Test("Delivery stops after the configured number of attempts")
     func deliveryGivesUp() async throws {
         let inbox = WebhookInbox(failFirst: 100)
+        let waits = RetryWaits()
         try await withWebhookReceiver(inbox) { hookURL in
             let configuration = configuration(attempts: 3)
             let store = SandboxStore(configuration: configuration)
-            try await Sandbox.withLoopbackServer(store: store, configuration: configuration) { baseURL in
+            try await Sandbox.withLoopbackServer(
+                store: store, configuration: configuration, logger: quietLogger, webhookRetryWait: waits.wait
+            ) { baseURL in
                 _ = try await client(baseURL).createRun(
                     TaskRunInput(processor: "lite", input: "Nobody answers", webhook: WebhookSpec(url: hookURL)))
                 _ = try await inbox.wait(for: 3)
                 // The sender gives the delivery up after its third attempt, and none follows.
                 #expect(try await settled(store) == WebhookTally(queued: 1, abandoned: 1))
                 #expect(await inbox.received.count == 3)
+                // A wait between attempts only: none after the last one, so no fourth attempt.
+                #expect(waits.requested == [.milliseconds(40), .milliseconds(80)])
             }
         }
     }
@@ -221,7 +228,9 @@ actor WebhookInbox {
 }
 
 /// Serves `POST /hook` on 127.0.0.1 at an ephemeral port into `inbox` while `body` runs with its URL.
-func withWebhookReceiver<Value: Sendable>(_ inbox: WebhookInbox, _ body: (_ url: String) async throws -> Value) async throws -> Value {
+func withWebhookReceiver<Value: Sendable>(
+    _ inbox: WebhookInbox, _ body: @escaping @Sendable (_ url: String) async throws -> Value
+) async throws -> Value {
     let router = Router()
     router.post("/hook") { request, _ -> Response in
         var request = request
@@ -234,26 +243,29 @@ func withWebhookReceiver<Value: Sendable>(_ inbox: WebhookInbox, _ body: (_ url:
                 contentType: header("content-type"), body: Data(buffer.readableBytesView), at: .now))
         return Response(status: status)
     }
-    let (ports, continuation) = AsyncStream<Int>.makeStream()
-    let app = Application(
-        router: router, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
-        onServerRunning: { channel in
-            continuation.yield(channel.localAddress?.port ?? 0)
-            continuation.finish()
-        },
-        logger: Logger(label: "webhook-receiver", factory: { _ in SwiftLogNoOpLogHandler() }))
-    return try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask {
-            defer { continuation.finish() }
-            try await app.run()
-        }
-        defer { group.cancelAll() }
-        var iterator = ports.makeAsyncIterator()
-        let port = try #require(await iterator.next())
-        try #require(port > 0)
+    let app = Application(router: router, logger: quietLogger)
+    return try await app.test(.live) { client in
+        let port = try #require(client.port)
         return try await body("http://127.0.0.1:\(port)/hook")
     }
 }
+
+/// The waits a webhook sender asked for between attempts, in order; each returns at once.
+final class RetryWaits: Sendable {
+    private let waits = Mutex<[Duration]>([])
+
+    var requested: [Duration] { waits.withLock { $0 } }
+
+    var wait: WebhookSender.RetryWait {
+        { [self] delay in
+            try Task.checkCancellation()
+            waits.withLock { $0.append(delay) }
+        }
+    }
+}
+
+/// A logger that drops everything.
+let quietLogger = Logger(label: "sandbox-tests", factory: { _ in SwiftLogNoOpLogHandler() })
 
 /// Waits until every webhook `store` queued is over (delivered, abandoned or dropped), so that no
 /// further attempt can come, and returns the tally; `limit` is a hang guard.

@@ -9,8 +9,8 @@ import ParallelSandbox
 import Testing
 import Storage
 
-// The OAuth proxy end to end at the route level, against a live sandbox provider. Numbers in the
-// test names refer to the negative cases of ../shared/reference/mcp-authorization.md §4.
+// The OAuth proxy end to end at the route level, against a live sandbox provider. Each test's
+// name says the rule it checks.
 
 @Suite struct OAuthHappyPathTests {
     @Test func signInIssuesTokensThatCallTheTools() async throws {
@@ -36,7 +36,7 @@ import Storage
         }
     }
 
-    @Test func authorizationResponseCarriesStateAndIssuer18() async throws {
+    @Test func authorizationResponseCarriesStateAndIssuer() async throws {
         try await withOAuth { oauth, _ in
             let registered = try await oauth.register()
             let location = try await oauth.signIn(registered, pkce: PKCE(), state: "a b+c/é")
@@ -48,7 +48,7 @@ import Storage
         }
     }
 
-    @Test func loopbackRedirectMatchesOnAnyPort13() async throws {
+    @Test func loopbackRedirectMatchesOnAnyPort() async throws {
         try await withOAuth { oauth, _ in
             let registered = try await oauth.register(redirectURIs: ["http://127.0.0.1/cb"])
             let pkce = PKCE()
@@ -65,7 +65,7 @@ import Storage
         }
     }
 
-    @Test func missingScopeAndResourceAreDefaulted16_17() async throws {
+    @Test func missingScopeAndResourceAreDefaulted() async throws {
         try await withOAuth { oauth, _ in
             let registered = try await oauth.register()
             let pkce = PKCE()
@@ -80,7 +80,7 @@ import Storage
         }
     }
 
-    @Test func confidentialClientsAuthenticateWithBasicOrPost33() async throws {
+    @Test func confidentialClientsAuthenticateWithBasicOrPost() async throws {
         try await withOAuth { oauth, _ in
             let registered = try await oauth.register(method: "client_secret_basic")
             let secret = try #require(registered.secret)
@@ -100,7 +100,7 @@ import Storage
 }
 
 @Suite struct OAuthDiscoveryTests {
-    @Test func noTokenGets401WithResourceMetadataAndScope1() async throws {
+    @Test func noTokenGets401WithResourceMetadataAndScope() async throws {
         try await withOAuth { oauth, _ in
             try await oauth.client.execute(
                 uri: "/mcp", method: .post, headers: headers(bearer: nil), body: ByteBuffer(string: #"{"jsonrpc":"2.0","id":1,"method":"ping"}"#)
@@ -118,7 +118,7 @@ import Storage
         "tmcp_at_unknownunknownunknownunknownunknown1234", "tmcp_rt_notanaccesstoken", "tmcp_at_", "Bearer", "a b",
         "tmcp_ac_acodeisnotabearertoken12345", "tmcp_cs_aclientsecretisnotone12345",
     ])
-    func unknownOrMalformedTokensGet401InvalidToken2(token: String) async throws {
+    func unknownOrMalformedTokensGet401InvalidToken(token: String) async throws {
         try await withOAuth { oauth, _ in
             try await oauth.client.execute(
                 uri: "/mcp", method: .post, headers: headers(bearer: token), body: ByteBuffer(string: #"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#)
@@ -129,7 +129,7 @@ import Storage
         }
     }
 
-    @Test func tokenForAnotherResourceIsRefused3() async throws {
+    @Test func tokenForAnotherResourceIsRefused() async throws {
         try await withOAuth { oauth, _ in
             let registered = try await oauth.register()
             _ = registered
@@ -144,7 +144,7 @@ import Storage
         }
     }
 
-    @Test func accessTokensAreNotAcceptedByTheRESTAPIButKeysAre4() async throws {
+    @Test func accessTokensAreNotAcceptedByTheRESTAPIButKeysAre() async throws {
         try await withOAuth { oauth, _ in
             let (_, tokens) = try await oauth.tokens()
             let access = tokens["access_token"]?.stringValue ?? ""
@@ -155,7 +155,7 @@ import Storage
         }
     }
 
-    @Test func tokenInTheQueryStringIsIgnored5() async throws {
+    @Test func tokenInTheQueryStringIsIgnored() async throws {
         try await withOAuth { oauth, _ in
             let (_, tokens) = try await oauth.tokens()
             let access = tokens["access_token"]?.stringValue ?? ""
@@ -171,7 +171,7 @@ import Storage
         "/mcp", "/token", "/register", "/revoke", "/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/mcp",
         "/.well-known/oauth-authorization-server", "/.well-known/openid-configuration",
     ])
-    func preflightNeedsNoAuthentication7(path: String) async throws {
+    func preflightNeedsNoAuthentication(path: String) async throws {
         try await withOAuth { oauth, _ in
             try await oauth.client.execute(
                 uri: path, method: .options,
@@ -183,7 +183,7 @@ import Storage
         }
     }
 
-    @Test func metadataIsConsistent8() async throws {
+    @Test func metadataIsConsistent() async throws {
         try await withOAuth { oauth, _ in
             let root = try await oauth.client.execute(uri: "/.well-known/oauth-protected-resource", method: .get) { try $0.json }
             let suffixed = try await oauth.client.execute(uri: "/.well-known/oauth-protected-resource/mcp", method: .get) { try $0.json }
@@ -206,14 +206,14 @@ import Storage
         }
     }
 
-    @Test func headOnMCPIsHandled9() async throws {
+    @Test func headOnMCPIsHandled() async throws {
         try await withOAuth { oauth, _ in
             let status = try await oauth.client.execute(uri: "/mcp", method: .head) { $0.status }
             #expect([.unauthorized, .methodNotAllowed].contains(status), "\(status)")
         }
     }
 
-    @Test func issuerIgnoresTheHostHeader52() async throws {
+    @Test func issuerIgnoresTheHostHeader() async throws {
         try await withOAuth { oauth, _ in
             let metadata = try await oauth.client.execute(
                 uri: "/.well-known/oauth-authorization-server", method: .get,
@@ -226,7 +226,7 @@ import Storage
 }
 
 @Suite struct OAuthAuthorizeEndpointTests {
-    @Test func unknownClientGetsAPageNotARedirect10() async throws {
+    @Test func unknownClientGetsAPageNotARedirect() async throws {
         try await withOAuth { oauth, _ in
             let fake = RegisteredClient(id: "tmcp_client_doesnotexist", secret: nil, redirectURI: "https://evil.example/cb")
             try await oauth.client.execute(uri: oauth.authorizeURI(fake, pkce: PKCE()), method: .get) { response in
@@ -243,7 +243,7 @@ import Storage
         "https://app.example.evil.example/callback", "//evil.example/callback", "https://app.example/callback#frag",
         "https://app.example%2F@evil.example/callback", "javascript:alert(1)",
     ])
-    func unregisteredRedirectGetsAPageNotARedirect11_12(redirect: String) async throws {
+    func unregisteredRedirectGetsAPageNotARedirect(redirect: String) async throws {
         try await withOAuth { oauth, _ in
             let registered = try await oauth.register(redirectURIs: ["https://app.example/callback"])
             try await oauth.client.execute(uri: oauth.authorizeURI(registered, pkce: PKCE(), redirectURI: redirect), method: .get) { response in
@@ -260,7 +260,7 @@ import Storage
         ("http://localhost/cb", "https://localhost:5000/cb", false), ("http://localhost/cb", "http://localhost.evil.com:5000/cb", false),
         ("http://localhost/cb", "http://user@localhost:5000/cb", false),
     ])
-    func loopbackPortRelaxationOnly13(registered: String, requested: String, accepted: Bool) async throws {
+    func loopbackPortRelaxationOnly(registered: String, requested: String, accepted: Bool) async throws {
         try await withOAuth { oauth, _ in
             let client = try await oauth.register(redirectURIs: [registered])
             let status = try await oauth.client.execute(
@@ -273,7 +273,7 @@ import Storage
     @Test(arguments: [
         [("code_challenge", "")], [("code_challenge_method", "plain")], [("code_challenge_method", "")], [("code_challenge", "short")],
     ])
-    func pkceIsMandatoryAndS256Only14(extra: [(String, String)]) async throws {
+    func pkceIsMandatoryAndS256Only(extra: [(String, String)]) async throws {
         try await withOAuth { oauth, _ in
             let registered = try await oauth.register()
             // Refused on our page, not by a redirect to the (unvetted) client: RFC 9700 §4.11.2.
@@ -286,7 +286,7 @@ import Storage
     }
 
     @Test(arguments: ["token", "code token", "id_token", ""])
-    func otherResponseTypesAreRefusedOnOurPage15(type: String) async throws {
+    func otherResponseTypesAreRefusedOnOurPage(type: String) async throws {
         try await withOAuth { oauth, _ in
             let registered = try await oauth.register()
             try await oauth.client.execute(
@@ -319,7 +319,7 @@ import Storage
     }
 
     @Test(arguments: ["https://mcp.example.test/mcp#frag", "/mcp", "https://other.example/mcp", "https://mcp.example.test/mcp-other"])
-    func foreignResourceIsInvalidTarget16(resource: String) async throws {
+    func foreignResourceIsInvalidTarget(resource: String) async throws {
         try await withOAuth { oauth, _ in
             let registered = try await oauth.register()
             try await oauth.client.execute(
@@ -332,7 +332,7 @@ import Storage
         }
     }
 
-    @Test func resourceSpellingsOfThisServerAreAccepted16() async throws {
+    @Test func resourceSpellingsOfThisServerAreAccepted() async throws {
         try await withOAuth { oauth, _ in
             let registered = try await oauth.register()
             for resource in ["https://MCP.example.test/mcp", "https://mcp.example.test/mcp/", "https://mcp.example.test:443/mcp"] {
@@ -346,7 +346,7 @@ import Storage
 }
 
 @Suite struct OAuthConsentTests {
-    @Test func consentPageComesBeforeAnyUpstreamRedirect19_21_24() async throws {
+    @Test func consentPageComesBeforeAnyUpstreamRedirect() async throws {
         try await withOAuth { oauth, _ in
             let registered = try await oauth.register(name: "Evil <script>alert(1)</script> App")
             try await oauth.client.execute(uri: oauth.authorizeURI(registered, pkce: PKCE()), method: .get) { response in
@@ -368,7 +368,7 @@ import Storage
         }
     }
 
-    @Test func loopbackOnlyClientsCarryAWarning49() async throws {
+    @Test func loopbackOnlyClientsCarryAWarning() async throws {
         try await withOAuth { oauth, _ in
             let local = try await oauth.register(redirectURIs: ["http://127.0.0.1/cb"])
             let hosted = try await oauth.register(redirectURIs: ["https://claude.ai/api/mcp/auth_callback"])
@@ -380,7 +380,7 @@ import Storage
         }
     }
 
-    @Test func consentNeedsItsCSRFTokenAndBrowserAndIsSingleUse20() async throws {
+    @Test func consentNeedsItsCSRFTokenAndBrowserAndIsSingleUse() async throws {
         try await withOAuth { oauth, _ in
             let registered = try await oauth.register()
             let consent = try await oauth.openConsent(oauth.authorizeURI(registered, pkce: PKCE()))
@@ -409,7 +409,7 @@ import Storage
         }
     }
 
-    @Test func callbackStateIsCheckedAndSingleUse22() async throws {
+    @Test func callbackStateIsCheckedAndSingleUse() async throws {
         try await withOAuth { oauth, _ in
             let registered = try await oauth.register()
             let consent = try await oauth.openConsent(oauth.authorizeURI(registered, pkce: PKCE()))
@@ -425,7 +425,7 @@ import Storage
         }
     }
 
-    @Test func callbackInAnotherBrowserIsRefused23() async throws {
+    @Test func callbackInAnotherBrowserIsRefused() async throws {
         try await withOAuth { oauth, _ in
             let registered = try await oauth.register()
             let consent = try await oauth.openConsent(oauth.authorizeURI(registered, pkce: PKCE()))
@@ -439,7 +439,7 @@ import Storage
         }
     }
 
-    @Test func approvedClientsArePromptedAgain25() async throws {
+    @Test func approvedClientsArePromptedAgain() async throws {
         try await withOAuth { oauth, _ in
             let (registered, _) = try await oauth.tokens()
             let status = try await oauth.client.execute(uri: oauth.authorizeURI(registered, pkce: PKCE()), method: .get) { $0.status }
@@ -447,7 +447,7 @@ import Storage
         }
     }
 
-    @Test func upstreamDenialReachesTheClientAsAnOAuthError26() async throws {
+    @Test func upstreamDenialReachesTheClientAsAnOAuthError() async throws {
         try await withOAuth { oauth, _ in
             let registered = try await oauth.register()
             let consent = try await oauth.openConsent(oauth.authorizeURI(registered, pkce: PKCE()))
@@ -473,7 +473,7 @@ import Storage
         return (registered, pkce, queryItems(location)["code"] ?? "")
     }
 
-    @Test func codeReplayRevokesWhatItIssued27() async throws {
+    @Test func codeReplayRevokesWhatItIssued() async throws {
         try await withOAuth { oauth, _ in
             let (registered, pkce, code) = try await codeFor(oauth)
             let tokens = try await oauth.exchange(code, registered, pkce: pkce)
@@ -489,7 +489,7 @@ import Storage
         }
     }
 
-    @Test func wrongVerifierRedirectOrClientIsInvalidGrant28_29_30() async throws {
+    @Test func wrongVerifierRedirectOrClientIsInvalidGrant() async throws {
         try await withOAuth { oauth, _ in
             let other = try await oauth.register()
             for attempt in 0..<3 {
@@ -511,7 +511,7 @@ import Storage
         }
     }
 
-    @Test func foreignResourceAtTokenIsInvalidTarget32() async throws {
+    @Test func foreignResourceAtTokenIsInvalidTarget() async throws {
         try await withOAuth { oauth, _ in
             let (registered, pkce, code) = try await codeFor(oauth)
             let response = try await oauth.token([
@@ -522,7 +522,7 @@ import Storage
         }
     }
 
-    @Test func clientAuthenticationFailuresAre401InvalidClient33() async throws {
+    @Test func clientAuthenticationFailuresAre401InvalidClient() async throws {
         try await withOAuth { oauth, _ in
             let confidential = try await oauth.register(method: "client_secret_post")
             let public_ = try await oauth.register()
@@ -545,7 +545,7 @@ import Storage
     }
 
     @Test(arguments: ["password", "client_credentials", "implicit", "urn:ietf:params:oauth:grant-type:device_code"])
-    func unsupportedGrantTypes34(grant: String) async throws {
+    func unsupportedGrantTypesAreRefused(grant: String) async throws {
         try await withOAuth { oauth, _ in
             let response = try await oauth.token([("grant_type", grant), ("client_id", "x")])
             #expect(response.status == .badRequest)
@@ -553,7 +553,7 @@ import Storage
         }
     }
 
-    @Test func tokenResponsesAreNeverCached35() async throws {
+    @Test func tokenResponsesAreNeverCached() async throws {
         try await withOAuth { oauth, _ in
             let (registered, pkce, code) = try await codeFor(oauth)
             let response = try await oauth.token([
@@ -575,7 +575,7 @@ import Storage
         return try await oauth.token(pairs)
     }
 
-    @Test func refreshRotatesToleratesOneRetryAndDetectsReuse36_37() async throws {
+    @Test func refreshRotatesToleratesOneRetryAndDetectsReuse() async throws {
         try await withOAuth { oauth, _ in
             let (client, tokens) = try await oauth.tokens()
             let first = tokens["refresh_token"]?.stringValue ?? ""
@@ -599,7 +599,7 @@ import Storage
         }
     }
 
-    @Test func refreshByAnotherClientOrWiderScopeFails38_39() async throws {
+    @Test func refreshByAnotherClientOrWiderScopeFails() async throws {
         try await withOAuth { oauth, _ in
             let (client, tokens) = try await oauth.tokens()
             let other = try await oauth.register()
@@ -613,7 +613,7 @@ import Storage
         }
     }
 
-    @Test func revocationByOwnerOnlyAndRefreshRevocationEndsTheGrant40() async throws {
+    @Test func revocationByOwnerOnlyAndRefreshRevocationEndsTheGrant() async throws {
         try await withOAuth { oauth, _ in
             let (client, tokens) = try await oauth.tokens()
             let other = try await oauth.register()
@@ -644,7 +644,7 @@ import Storage
         }
     }
 
-    @Test func revokedUpstreamKeyFailsClosedAndEndsTheGrant41() async throws {
+    @Test func revokedUpstreamKeyFailsClosedAndEndsTheGrant() async throws {
         try await withOAuth { oauth, sandbox in
             let key = "sk-revoked-later-0001"
             await sandbox.setAccount(key, .init())
@@ -677,7 +677,7 @@ import Storage
         "https://*.example/cb", "JaVaScRiPt:alert(1)", "vbscript:x", "https://good@evil.example/cb", "//evil.example/cb",
         "https://app.example/cb\\@evil", " https://app.example/cb",
     ])
-    func dangerousRedirectURIsAreRefused12_42(uri: String) async throws {
+    func dangerousRedirectURIsAreRefused(uri: String) async throws {
         try await withOAuth { oauth, _ in
             let response = try await register(oauth, JSONValue.object(["redirect_uris": [.string(uri)]]).jsonText)
             #expect(response.status == .badRequest, "\(uri)")
@@ -693,7 +693,7 @@ import Storage
         #"{"redirect_uris":["https://a.example/cb"],"client_name":7}"#,
         #"[1,2]"#, #"not json"#,
     ])
-    func unsupportedMetadataIsRefused43(body: String) async throws {
+    func unsupportedMetadataIsRefused(body: String) async throws {
         try await withOAuth { oauth, _ in
             let response = try await register(oauth, body)
             #expect(response.status == .badRequest, "\(body)")
@@ -701,7 +701,7 @@ import Storage
         }
     }
 
-    @Test func tooManyOrMissingRedirectURIs42() async throws {
+    @Test func tooManyOrMissingRedirectURIsAreRefused() async throws {
         try await withOAuth { oauth, _ in
             let many = JSONValue.object(["redirect_uris": .array((0..<11).map { .string("https://a.example/cb\($0)") })])
             let long = JSONValue.object(["redirect_uris": ["https://a.example/cb"], "client_name": .string(String(repeating: "x", count: 201))])
@@ -737,7 +737,7 @@ import Storage
         }
     }
 
-    @Test func registrationFloodIsRateLimited45() async throws {
+    @Test func registrationFloodIsRateLimited() async throws {
         try await withOAuth(configure: { $0.registrationsPerHour = 3 }) { oauth, _ in
             for _ in 0..<3 { _ = try await oauth.register() }
             let limited = try await register(oauth, #"{"redirect_uris":["https://a.example/cb"]}"#)
@@ -746,7 +746,7 @@ import Storage
         }
     }
 
-    @Test func secretsAreLongAndRandom51() async throws {
+    @Test func secretsAreLongAndRandom() async throws {
         try await withOAuth { oauth, _ in
             let a = try await oauth.register(method: "client_secret_basic")
             let b = try await oauth.register(method: "client_secret_basic")
@@ -761,7 +761,7 @@ import Storage
 }
 
 @Suite struct OAuthRobustnessTests {
-    @Test func oversizedAndMalformedBodiesAreClientErrors50() async throws {
+    @Test func oversizedAndMalformedBodiesAreClientErrors() async throws {
         try await withOAuth { oauth, _ in
             let huge = ByteBuffer(string: String(repeating: "a", count: 70_000))
             for path in ["/register", "/token", "/revoke"] {

@@ -86,16 +86,29 @@ final class WebhookOutbox: Sendable {
 /// delivery waits in its own child task, so runs never wait for webhooks; a graceful shutdown (or
 /// cancellation) cancels the pending ones. A run forgotten by a reset gets no webhook.
 struct WebhookSender: Service {
+    /// Waits the given time before the next attempt, throwing when cancelled. Production sleeps;
+    /// tests pass one that records the retry schedule and returns at once, so they assert the
+    /// schedule itself instead of timing deliveries on a shared machine.
+    typealias RetryWait = @Sendable (Duration) async throws -> Void
+
+    /// The production wait: `Task.sleep`.
+    static let sleeping: RetryWait = { try await Task.sleep(for: $0) }
+
     let store: SandboxStore
     let configuration: SandboxConfiguration
     let httpClient: HTTPClient
     let logger: Logger
+    let retryWait: RetryWait
 
-    init(store: SandboxStore, configuration: SandboxConfiguration, httpClient: HTTPClient = .shared, logger: Logger) {
+    init(
+        store: SandboxStore, configuration: SandboxConfiguration, httpClient: HTTPClient = .shared, logger: Logger,
+        retryWait: @escaping RetryWait = WebhookSender.sleeping
+    ) {
         self.store = store
         self.configuration = configuration
         self.httpClient = httpClient
         self.logger = logger
+        self.retryWait = retryWait
     }
 
     func run() async throws {
@@ -166,7 +179,7 @@ struct WebhookSender: Service {
             }
             logger.debug("Webhook delivery failed; will retry", metadata: metadata)
             do {
-                try await Task.sleep(for: delay)
+                try await retryWait(delay)
             } catch {
                 return .dropped
             }
