@@ -249,7 +249,7 @@ public struct TaskService: Sendable {
 
     /// The whole result as markdown (no pagination), for the `.md` view.
     public func render(_ snapshot: TaskSnapshot, basis: BasisSelector = .all) throws(TaskServiceError) -> String {
-        let renderer = ResultRenderer()
+        let renderer = MarkdownRenderer()
         var markdown: String
         switch snapshot {
         case .run(let run, let output, _):
@@ -352,12 +352,12 @@ public struct TaskService: Sendable {
     }
 }
 
-/// Keeps the last ten messages seen.
+/// Keeps the last ``TaskProgress/maxMessages`` messages seen.
 private actor MessageCollector {
     private(set) var messages: [String] = []
     func add(_ message: String) {
         messages.append(message)
-        if messages.count > 10 { messages.removeFirst(messages.count - 10) }
+        if messages.count > TaskProgress.maxMessages { messages.removeFirst(messages.count - TaskProgress.maxMessages) }
     }
 }
 
