@@ -152,7 +152,8 @@ func buildRouter(
             pageTokenBudget: configuration.pageTokenBudget, sandbox: sandbox,
             webhookPath: webhookVerifier != nil && configuration.requestsWebhooks ? WebhookRoute.path : nil,
             callDeadline: .seconds(configuration.toolDeadline)),
-        registry: SQLiteTaskRegistry(store: store), links: ViewLinks(key: keys.links), publicBaseURL: { publicURL.get() },
+        registry: SQLiteTaskRegistry(store: store), links: ViewLinks(key: keys.links),
+        urls: RESTRoutes.serviceURLs { publicURL.get() },
         makeClient: { apiKey in ParallelClient(apiKey: apiKey, configuration: clientConfiguration, logger: clientLogger) })
     let handlers = TaskToolSet.handlers(service: service)
     let mcp = MCPProtocol.MCPServer(

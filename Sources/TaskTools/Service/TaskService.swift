@@ -58,20 +58,19 @@ public struct TaskService: Sendable {
     let links: ViewLinks
     let makeClient: @Sendable (APIKey) -> ParallelClient
     let now: @Sendable () -> Date
-    let publicBaseURL: @Sendable () -> String
+    let urls: ServiceURLs
 
     /// - Parameters:
-    ///   - publicBaseURL: the externally visible base URL of this server (no trailing slash), for
-    ///     progress links; read per call because an ephemeral port is known only once bound.
+    ///   - urls: where this server's progress pages and webhook receiver are, as its HTTP edge lays them out.
     ///   - makeClient: builds the upstream client for one caller's key.
     ///   - now: the clock, for elapsed times and record dates.
     public init(
         configuration: Configuration, registry: any TaskRegistry, links: ViewLinks,
-        publicBaseURL: @escaping @Sendable () -> String, makeClient: @escaping @Sendable (APIKey) -> ParallelClient,
+        urls: ServiceURLs, makeClient: @escaping @Sendable (APIKey) -> ParallelClient,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.configuration = configuration
-        self.publicBaseURL = publicBaseURL
+        self.urls = urls
         self.registry = registry
         self.links = links
         self.makeClient = makeClient
@@ -125,7 +124,7 @@ public struct TaskService: Sendable {
 
     /// The completion webhook new runs ask for (``Configuration/webhookPath`` on the public URL), if any.
     var completionWebhook: WebhookSpec? {
-        configuration.webhookPath.map { WebhookSpec(url: publicBaseURL() + $0, eventTypes: [WebhookEvent.runStatusType]) }
+        configuration.webhookPath.map { WebhookSpec(url: urls.publicBaseURL() + $0, eventTypes: [WebhookEvent.runStatusType]) }
     }
 
     // MARK: Status and results
@@ -314,12 +313,12 @@ public struct TaskService: Sendable {
     /// (which then asks for credentials) if the registry no longer knows it.
     public func progressURL(ofTask id: String) async -> String {
         if let record = try? await registry.record(id: id) { return progressURL(for: record) }
-        return "\(publicBaseURL())/\(id).html"
+        return urls.progressPage(id, nil)
     }
 
-    /// The shareable progress page URL of a task: `<base>/<id>.html?view=<token>`.
+    /// The shareable progress page URL of a task: its page with the record's view token.
     public func progressURL(for record: TaskRecord) -> String {
-        "\(publicBaseURL())/\(record.id).html?view=\(links.token(for: record))"
+        urls.progressPage(record.id, links.token(for: record))
     }
 
     func remember(_ record: TaskRecord, caller: Caller) async throws(TaskServiceError) {
