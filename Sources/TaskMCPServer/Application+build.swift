@@ -11,6 +11,7 @@ public import Prometheus
 import ParallelAPI
 import ParallelSandbox
 import ServiceLifecycle
+import TaskMCPTools
 import TaskTools
 public import TokenStore
 
@@ -163,7 +164,7 @@ func buildRouter(
                 description: "Deep research and batch enrichment on Parallel's Task API"),
             instructions: TaskToolSet.instructions, capabilities: ServerCapabilities(tools: .init(listChanged: false)),
             observer: ServiceMetrics.record,
-            tasks: TaskToolTasks(service: service, store: SQLiteMCPTaskStore(store: store))),
+            tasks: ToolTaskProvider(service: service, store: SQLiteMCPTaskStore(store: store))),
         tools: handlers)
     let tools = Dictionary(uniqueKeysWithValues: handlers.map { ($0.tool.name, $0.tool) })
     let oauthLogger = {

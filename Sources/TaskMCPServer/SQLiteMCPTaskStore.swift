@@ -1,6 +1,6 @@
 import Foundation
 import MCPProtocol
-import TaskTools
+import TaskMCPTools
 import TokenStore
 
 /// MCP tasks kept in the SQLite store: shared by every replica on the same database and kept

@@ -4,6 +4,7 @@ import Hummingbird
 import JSON
 import MCPProtocol
 import NIOCore
+import TaskMCPTools
 import TaskTools
 
 /// `/mcp`: the Streamable HTTP binding of the stateless MCP server.

@@ -57,7 +57,8 @@ public struct TaskService: Sendable {
     let registry: any TaskRegistry
     let links: ViewLinks
     let makeClient: @Sendable (APIKey) -> ParallelClient
-    let now: @Sendable () -> Date
+    /// The clock; `package` so that the MCP task provider (TaskMCPTools) dates its tasks by it too.
+    package let now: @Sendable () -> Date
     let urls: ServiceURLs
 
     /// - Parameters:
