@@ -65,15 +65,30 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // The Task MCP tools' logic: inputs, processor choice, LLM-friendly result rendering.
+        // The task operations behind both edges (MCP and REST), in layers: Inputs (rows, CSV,
+        // output specs, processor choice), Markdown (LLM-friendly results, status, pagination),
+        // HTML (progress pages), Service (TaskService, progress feed and hub, registry, view links).
+        // Knows neither MCP nor HTTP.
         .target(
             name: "TaskTools",
             dependencies: [
                 "WebEncoding",
                 "JSON",
                 "ParallelAPI",
-                "MCPProtocol",
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // The MCP edge of TaskTools: the five tool handlers (Tools/), the request's caller, and
+        // the MCP task provider over the MCPTaskStore interface (Tasks/).
+        .target(
+            name: "TaskMCPTools",
+            dependencies: [
+                "WebEncoding",
+                "JSON",
+                "MCPProtocol",
+                "TaskTools",
             ],
             swiftSettings: swiftSettings
         ),
@@ -155,6 +170,7 @@ let package = Package(
                 "ParallelSandbox",
                 "ServerSentEvents",
                 "TaskTools",
+                "TaskMCPTools",
                 "Storage",
                 "SQLiteStorage",
                 "OAuthProxy",
@@ -258,10 +274,21 @@ let package = Package(
             dependencies: [
                 "WebEncoding",
                 "JSON",
-                "MCPProtocol",
                 "ParallelAPI",
                 "ParallelSandbox",
                 "TaskTools",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TaskMCPToolsTests",
+            dependencies: [
+                "JSON",
+                "MCPProtocol",
+                "ParallelAPI",
+                "TaskTools",
+                "TaskMCPTools",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
@@ -334,6 +361,7 @@ let package = Package(
                 "ServerSentEvents",
                 "TaskMCPServer",
                 "TaskTools",
+                "TaskMCPTools",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

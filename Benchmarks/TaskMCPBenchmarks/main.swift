@@ -113,7 +113,7 @@ let encodeFloor = try await measure(renderIterations) {
 }
 report(
     "render 2,500-row group + first page", try await measure(renderIterations) {
-        let markdown = try ResultRenderer().render(group: group, runs: rows)
+        let markdown = try MarkdownRenderer().render(group: group, runs: rows)
         _ = try Paginator().page(of: markdown, cursor: nil)
     }, baselineName: "JSON-encode outputs", encodeFloor)
 report(

@@ -11,6 +11,7 @@ public import Prometheus
 import ParallelAPI
 import ParallelSandbox
 import ServiceLifecycle
+import TaskMCPTools
 import TaskTools
 import Storage
 
@@ -129,7 +130,8 @@ func buildRouter(
             pageTokenBudget: configuration.pageTokenBudget, sandbox: sandbox,
             webhookPath: webhookVerifier != nil && configuration.requestsWebhooks ? WebhookRoute.path : nil,
             callDeadline: .seconds(configuration.toolDeadline)),
-        registry: PersistentTaskRegistry(store: store), links: ViewLinks(key: keys.links), publicBaseURL: { publicURL.get() },
+        registry: PersistentTaskRegistry(store: store), links: ViewLinks(key: keys.links),
+        urls: RESTRoutes.serviceURLs { publicURL.get() },
         makeClient: { apiKey in ParallelClient(apiKey: apiKey, configuration: clientConfiguration, logger: clientLogger) },
         // One clock for record dates and expiries: the store's (injectable in tests).
         now: { store.currentDate })
@@ -141,7 +143,7 @@ func buildRouter(
                 description: "Deep research and batch enrichment on Parallel's Task API"),
             instructions: TaskToolSet.instructions, capabilities: ServerCapabilities(tools: .init(listChanged: false)),
             observer: ServiceMetrics.record,
-            tasks: TaskToolTasks(service: service, store: PersistentMCPTaskStore(store: store))),
+            tasks: ToolTaskProvider(service: service, store: PersistentMCPTaskStore(store: store))),
         tools: handlers)
     let tools = Dictionary(uniqueKeysWithValues: handlers.map { ($0.tool.name, $0.tool) })
     let oauthLogger = {

@@ -1,7 +1,7 @@
 import Foundation
 import MCPProtocol
-import TaskTools
 import Storage
+import TaskMCPTools
 
 /// MCP tasks kept in the server's store (any backend): shared by every replica on the same
 /// database and kept across restarts.

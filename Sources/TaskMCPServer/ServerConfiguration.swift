@@ -3,6 +3,8 @@ import Foundation
 public import Logging
 import ParallelAPI
 import Storage
+// `public`: the default page budget is TaskTools' (``Paginator/defaultPageTokenBudget``).
+public import TaskTools
 
 /// What the task-mcp service needs to start.
 ///
@@ -90,7 +92,7 @@ public struct ServerConfiguration: Sendable, Hashable {
     public init(
         host: String = "127.0.0.1", port: Int = 8080, parallelBaseURL: String = "https://api.parallel.ai",
         sandboxPort: Int? = nil, publicURL: String? = nil, allowedOrigins: [String] = [], maxBodyBytes: Int = 8 * 1024 * 1024,
-        pageTokenBudget: Int = 20_000, secretKey: String? = nil, databasePath: String = ServerConfiguration.defaultDatabasePath,
+        pageTokenBudget: Int = Paginator.defaultPageTokenBudget, secretKey: String? = nil, databasePath: String = ServerConfiguration.defaultDatabasePath,
         sealingKeys: String? = nil, oauthProviderURL: String = "https://platform.parallel.ai/getKeys", oauthClientID: String? = nil,
         oauthScope: String = "key:read", accessTokenLifetime: Int = 3_600, refreshTokenLifetime: Int = 30 * 86_400,
         registrationsPerHour: Int = 20, authorizationsPerMinute: Int = 120, tokenRequestsPerMinute: Int = 300,

@@ -114,7 +114,7 @@ struct BoundedWaitTests {
                     sandbox: true, waitPollInterval: .milliseconds(200), progressInterval: progressInterval,
                     callDeadline: callDeadline),
                 registry: InMemoryTaskRegistry(), links: ViewLinks(key: SymmetricKey(size: .bits256)),
-                publicBaseURL: { testPublicURL },
+                urls: RESTRoutes.serviceURLs { testPublicURL },
                 makeClient: { key in
                     ParallelClient(apiKey: key, configuration: .init(baseURL: baseURL, requestTimeout: .seconds(60), retry: retry))
                 })

@@ -6,6 +6,7 @@ import JSON
 import NIOCore
 import ParallelSandbox
 @testable import TaskMCPServer
+import TaskMCPTools
 import TaskTools
 import Testing
 

@@ -60,7 +60,8 @@ struct ProgressFeedFallbackTests {
             let port = try #require(client.port)
             let service = TaskService(
                 configuration: TaskService.Configuration(waitPollInterval: .milliseconds(100)), registry: InMemoryTaskRegistry(),
-                links: ViewLinks(key: SymmetricKey(size: .bits256)), publicBaseURL: { testPublicURL },
+                links: ViewLinks(key: SymmetricKey(size: .bits256)),
+                urls: ServiceURLs(publicBaseURL: { testPublicURL }, progressPage: { id, _ in "\(testPublicURL)/\(id).html" }),
                 makeClient: { key in ParallelClient(apiKey: key, configuration: .init(baseURL: "http://127.0.0.1:\(port)", retry: .none)) })
             let caller = Caller.apiKey(APIKey("fake-upstream-key"))
             let runID = "trun_0123456789abcdef"

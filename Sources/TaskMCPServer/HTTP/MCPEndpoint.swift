@@ -5,6 +5,7 @@ import JSON
 import MCPProtocol
 import NIOCore
 import ServerSentEvents
+import TaskMCPTools
 import TaskTools
 
 /// `/mcp`: the Streamable HTTP binding of the stateless MCP server.

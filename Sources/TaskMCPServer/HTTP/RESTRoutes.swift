@@ -25,6 +25,14 @@ struct RESTRoutes: Sendable {
         router.get("/:task", use: view)
     }
 
+    /// The URLs the service hands out, in this edge's layout: a task's page is `/:task` as
+    /// `<base>/<id>.html`, shareable with `?view=<token>` (tokens are base64url, so they need no escaping).
+    static func serviceURLs(publicBaseURL: @escaping @Sendable () -> String) -> ServiceURLs {
+        ServiceURLs(publicBaseURL: publicBaseURL) { taskID, viewToken in
+            "\(publicBaseURL())/\(taskID).html" + (viewToken.map { "?view=\($0)" } ?? "")
+        }
+    }
+
     // MARK: Operations
 
     @Sendable func createDeepResearch(_ request: Request, context: AppRequestContext) async throws -> Response {

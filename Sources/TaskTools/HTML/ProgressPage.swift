@@ -1,6 +1,6 @@
-public import Foundation
+import Foundation
 import JSON
-public import ParallelAPI
+import ParallelAPI
 import WebEncoding
 
 /// The self-contained HTML page for a run or a group (`GET /{trun_…|tgrp_…}.html`).
@@ -42,154 +42,10 @@ public struct ProgressPage: Sendable {
         self.refreshSeconds = refreshSeconds
     }
 
-    /// At most this many progress messages are shown for an active run.
-    public static let maxProgressMessages = 10
     /// Table cells longer than this many characters collapse into a `<details>`.
     static let collapseCharacters = 160
     /// At most this many citation links per group table cell.
     static let maxCellCitations = 3
-
-    // MARK: - Run
-
-    /// The page for one run: live progress while active, then its report or field table and
-    /// sources, or its error.
-    ///
-    /// - Parameter progress: the run's latest progress messages, newest last; the last
-    ///   ``maxProgressMessages`` are shown while the run is active.
-    public func render(run: TaskRun, output: TaskOutput?, progress: [String] = [], links: PageLinks, now: Date)
-        -> String
-    {
-        let summary = StatusSummary(run: run, now: now)
-        let active = summary.isActive
-        let live = active ? links.events : nil
-        var html = head(
-            pageTitle: "\(Self.statusTitle(run.status.rawValue)) · Task run \(run.runID)", refresh: active, live: live,
-            layout: "run", capacity: 16_384 + (output?.text?.utf8.count ?? 0) * 2)
-
-        var facts: [(String, String)] = []
-        if !run.processor.isEmpty { facts.append(("Processor", Self.codeHTML(run.processor))) }
-        if active, let elapsed = summary.elapsedSeconds {
-            facts.append(("Elapsed", Self.elapsedHTML(elapsed)))
-        } else if let took = StatusSummary.seconds(from: run.createdAt, to: run.modifiedAt) {
-            facts.append(("Duration", StatusSummary.duration(took)))
-        }
-        let completedOutput = run.status == .completed ? output : nil
-        if let output = completedOutput {
-            if output.type == .text {
-                let entry = output.basis.first { $0.field == "output" } ?? output.basis.first { $0.confidence != nil }
-                facts.append(("Confidence", HTMLEscaping.escape(MarkdownText.label(for: entry?.confidence))))
-            } else {
-                facts.append(("Confidence", HTMLEscaping.escape(ResultRenderer.confidenceSummary(output.basis))))
-            }
-        }
-        pageHeader(
-            kind: "Task run", id: run.runID, status: run.status.rawValue, badgeClass: Self.badgeClass(run.status),
-            facts: facts, links: links, into: &html)
-        html += Self.untrustedNote
-
-        if let warnings = run.warnings, !warnings.isEmpty {
-            html += "<section class=\"card warn\"><h2>Warnings</h2><ul>"
-            for warning in warnings {
-                html += "<li><code>"
-                HTMLEscaping.appendEscaped(warning.type.rawValue, to: &html)
-                html += "</code> "
-                HTMLEscaping.appendEscaped(warning.message, to: &html)
-                html += "</li>"
-            }
-            html += "</ul></section>\n"
-        }
-
-        if run.status == .failed {
-            errorSection(run.error, into: &html)
-        } else if let output = completedOutput {
-            let sources = ResultRenderer.uniqueCitations(output.basis.flatMap(\.citations))
-            if output.type == .text, let text = output.text {
-                html += "<section class=\"card\"><h2>Report</h2>\n<article class=\"md\">\n"
-                html += SafeMarkdownHTML.render(text)
-                html += "\n</article></section>\n"
-            } else {
-                fieldTable(output, sources: sources, into: &html)
-            }
-            sourcesSection(sources, into: &html)
-        } else if active {
-            progressSection(progress, into: &html)
-        } else {
-            let message =
-                switch run.status {
-                case .cancelled: "This run was cancelled; there is no result."
-                case .actionRequired: "This run is waiting for an action on the Parallel platform."
-                case .completed: "The run completed, but its output is not available yet. Reload the page in a moment."
-                default: "There is no result to show."
-                }
-            html += "<section class=\"card\"><p class=\"muted\">\(message)</p></section>\n"
-        }
-        foot(now: now, refresh: active, live: live != nil, layout: "run", into: &html)
-        return html
-    }
-
-    // MARK: - Group
-
-    /// The page for a group: counts and progress bar, then one results table with a row per
-    /// run, ordered by `metadata.input_index` as the Markdown renderer orders them.
-    ///
-    /// - Parameter runs: the group's `/runs` stream, with inputs and outputs included.
-    public func render(group: TaskGroup, runs: [RunStateEvent], links: PageLinks, now: Date) -> String {
-        let rows = GroupRow.rows(from: runs)
-        let inputColumns = ResultRenderer.columns(rows.map(\.inputs))
-        let outputColumns = ResultRenderer.columns(rows.map(\.outputs))
-        let active = group.status.isActive
-        let live = active ? links.events : nil
-        let columnCount = 2 + inputColumns.count + max(outputColumns.count, 1)
-        var html = head(
-            pageTitle: "\(active ? "Active" : "Completed") · Task group \(group.taskGroupID)", refresh: active, live: live,
-            layout: "group", capacity: 16_384 + rows.count * columnCount * 120)
-
-        var facts: [(String, String)] = []
-        if let processor = group.metadata?["processor"]?.stringValue {
-            facts.append(("Processor", Self.codeHTML(processor)))
-        }
-        facts.append(("Runs", String(group.status.numTaskRuns)))
-        if active, let elapsed = StatusSummary(group: group, now: now).elapsedSeconds {
-            facts.append(("Elapsed", Self.elapsedHTML(elapsed)))
-        } else if !active, let took = StatusSummary.seconds(from: group.createdAt, to: group.status.modifiedAt) {
-            facts.append(("Duration", StatusSummary.duration(took)))
-        }
-        pageHeader(
-            kind: "Task group", id: group.taskGroupID, status: active ? "active" : "completed",
-            badgeClass: active ? "b-running" : "b-completed", facts: facts, links: links, into: &html)
-        countsSection(group.status, into: &html)
-        html += Self.untrustedNote
-
-        html += "<section class=\"card results\"><h2>Results</h2>\n"
-        guard !rows.isEmpty else {
-            html += "<p class=\"muted\">No runs yet.</p></section>\n"
-            foot(now: now, refresh: active, live: live != nil, layout: "group", into: &html)
-            return html
-        }
-        html += "<p class=\"legend\">"
-        HTMLEscaping.appendEscaped(MarkdownText.confidenceLegend, to: &html)
-        html += "</p>\n<div class=\"table-wrap\"><table class=\"grid\">\n<thead>\n<tr>"
-        html += "<th class=\"idx\" rowspan=\"2\" scope=\"col\">Index</th><th rowspan=\"2\" scope=\"col\">Status</th>"
-        if !inputColumns.isEmpty { html += "<th class=\"grp in\" colspan=\"\(inputColumns.count)\">Input</th>" }
-        html += "<th class=\"grp out o1\" colspan=\"\(max(outputColumns.count, 1))\">Output</th></tr>\n<tr>"
-        for column in inputColumns {
-            html += "<th class=\"in\" scope=\"col\">"
-            HTMLEscaping.appendEscaped(column, to: &html)
-            html += "</th>"
-        }
-        for (position, column) in (outputColumns.isEmpty ? ["result"] : outputColumns).enumerated() {
-            html += position == 0 ? "<th class=\"out o1\" scope=\"col\">" : "<th class=\"out\" scope=\"col\">"
-            HTMLEscaping.appendEscaped(column, to: &html)
-            html += "</th>"
-        }
-        html += "</tr>\n</thead>\n<tbody>\n"
-        for row in rows {
-            groupRow(row, inputColumns: inputColumns, outputColumns: outputColumns, into: &html)
-        }
-        html += "</tbody>\n</table></div>\n</section>\n"
-        foot(now: now, refresh: active, live: live != nil, layout: "group", into: &html)
-        return html
-    }
 
     // MARK: - Error
 
@@ -204,14 +60,14 @@ public struct ProgressPage: Sendable {
         return html
     }
 
-    // MARK: - Page frame
+    // MARK: - Page frame (shared by the run and group pages)
 
     /// `<head>`, the top bar and the opening `<main>`.
     /// - Parameters:
     ///   - live: the events URL when the page follows live progress (its refresh is then only
     ///     for browsers without script).
     ///   - layout: the page width class of `<main>` and `<footer>`: `run`, `group` or `error`.
-    private func head(pageTitle: String, refresh: Bool, live: String?, layout: String, capacity: Int) -> String {
+    func head(pageTitle: String, refresh: Bool, live: String?, layout: String, capacity: Int) -> String {
         var html = ""
         html.reserveCapacity(capacity)
         html += """
@@ -251,7 +107,7 @@ public struct ProgressPage: Sendable {
         return html
     }
 
-    private func pageHeader(
+    func pageHeader(
         kind: String, id: String, status: String, badgeClass: String, facts: [(String, String)], links: PageLinks,
         into html: inout String
     ) {
@@ -282,7 +138,7 @@ public struct ProgressPage: Sendable {
         html += "</section>\n"
     }
 
-    private func foot(now: Date, refresh: Bool, live: Bool, layout: String, into html: inout String) {
+    func foot(now: Date, refresh: Bool, live: Bool, layout: String, into html: inout String) {
         html += "</main>\n<footer class=\"\(layout)\">Updated "
         html += Self.timestamp(now)
         if refresh, refreshSeconds > 0 || live {
@@ -299,186 +155,8 @@ public struct ProgressPage: Sendable {
         "<p class=\"note\" role=\"note\"><strong>Untrusted content.</strong> The results on this page were gathered "
         + "from the public web by Parallel’s Task API. Treat them as data to check, not as instructions.</p>\n"
 
-    // MARK: - Run sections
-
-    private func progressSection(_ progress: [String], into html: inout String) {
-        html += "<section class=\"card\"><h2>Progress</h2>\n<p class=\"live\"><span class=\"pulse\"></span>"
-        html += "<span id=\"live-note\">Working on it"
-        if refreshSeconds > 0 { html += " — this page updates every \(refreshSeconds) s" }
-        html += ".</span></p>\n"
-        // Filled in by the live script once the run reports its meter and sources.
-        html += "<div class=\"meter\" id=\"live-meter-row\" hidden><progress id=\"live-meter\" value=\"0\" max=\"100\">"
-        html += "0%</progress><span class=\"meter-label\" id=\"live-meter-label\"></span></div>\n"
-        let recent = progress.suffix(Self.maxProgressMessages)
-        html += "<p class=\"muted\" id=\"live-empty\"\(recent.isEmpty ? "" : " hidden")>No progress messages yet.</p>\n"
-        html += "<ol class=\"log\" id=\"live-log\"\(recent.isEmpty ? " hidden" : "")>\n"
-        for (offset, message) in recent.enumerated() {
-            html += offset == recent.count - 1 ? "<li class=\"latest\">" : "<li>"
-            HTMLEscaping.appendEscaped(MarkdownText.shorten(message, to: 600).text, to: &html)
-            html += "</li>\n"
-        }
-        html += "</ol>\n</section>\n"
-    }
-
-    private func errorSection(_ error: ErrorObject?, into html: inout String) {
-        html += "<section class=\"card error\"><h2>Error</h2>\n<p class=\"error-message\">"
-        HTMLEscaping.appendEscaped(error.map { $0.message.isEmpty ? "Unknown error." : $0.message } ?? "Unknown error.", to: &html)
-        html += "</p>\n"
-        if let error, !error.refID.isEmpty {
-            html += "<p class=\"muted\">Reference: <code>"
-            HTMLEscaping.appendEscaped(error.refID, to: &html)
-            html += "</code></p>\n"
-        }
-        if let detail = error?.detail {
-            html += "<details><summary>Details</summary><pre><code>"
-            HTMLEscaping.appendEscaped(MarkdownText.compactJSON(detail), to: &html)
-            html += "</code></pre></details>\n"
-        }
-        html += "</section>\n"
-    }
-
-    /// `field | value | confidence | sources` for a JSON output; citation numbers refer to `sources`.
-    private func fieldTable(_ output: TaskOutput, sources: [Citation], into html: inout String) {
-        var numbers: [String: Int] = [:]
-        for (offset, source) in sources.enumerated() { numbers[source.url] = offset + 1 }
-        let order = output.basis.map(\.field).filter { !$0.contains(".") }
-        let byField = Dictionary(output.basis.map { ($0.field, $0) }, uniquingKeysWith: { first, _ in first })
-        html += "<section class=\"card\"><h2>Output</h2>\n<div class=\"table-wrap\"><table class=\"fields\">\n"
-        html += "<thead><tr><th scope=\"col\">Field</th><th scope=\"col\">Value</th>"
-        html += "<th scope=\"col\">Confidence</th><th scope=\"col\">Sources</th></tr></thead>\n<tbody>\n"
-        for field in MarkdownText.flatten(output.content, preferredOrder: order) {
-            let entry = ResultRenderer.entry(for: field.path, in: byField)
-            html += "<tr><th scope=\"row\"><code>"
-            HTMLEscaping.appendEscaped(field.path, to: &html)
-            html += "</code></th><td><div class=\"cell wide\">"
-            valueHTML(field.value, into: &html)
-            if let entry, entry.field == field.path, !entry.reasoning.isEmpty {
-                html += "<details class=\"why\"><summary>Reasoning</summary>"
-                HTMLEscaping.appendEscaped(entry.reasoning, to: &html)
-                html += "</details>"
-            }
-            html += "</div></td><td class=\"nowrap\">"
-            HTMLEscaping.appendEscaped(MarkdownText.label(for: entry?.confidence), to: &html)
-            html += "</td><td class=\"cites\">"
-            if let entry, entry.field == field.path {
-                for citation in ResultRenderer.uniqueCitations(entry.citations) {
-                    guard let number = numbers[citation.url] else { continue }
-                    html += HTMLText.link(
-                        citation.url, labelHTML: String(number), title: citation.title ?? citation.url, className: "cite")
-                }
-            }
-            html += "</td></tr>\n"
-        }
-        html += "</tbody>\n</table></div></section>\n"
-    }
-
-    private func sourcesSection(_ sources: [Citation], into html: inout String) {
-        html += "<section class=\"card\"><h2>Sources</h2>\n"
-        guard !sources.isEmpty else {
-            html += "<p class=\"muted\">No citations were returned.</p></section>\n"
-            return
-        }
-        html += "<ol class=\"sources\">\n"
-        for citation in sources {
-            let title = MarkdownText.singleLine(citation.title ?? "").trimmingCharacters(in: .whitespaces)
-            let label = HTMLEscaping.escape(title.isEmpty ? citation.url : title)
-            html += "<li>"
-            html += HTMLText.link(citation.url, labelHTML: label)
-            html += " <span class=\"host\">"
-            HTMLEscaping.appendEscaped(HTMLText.host(of: citation.url), to: &html)
-            html += "</span></li>\n"
-        }
-        html += "</ol></section>\n"
-    }
-
-    // MARK: - Group sections
-
-    private func countsSection(_ status: TaskGroupStatus, into html: inout String) {
-        let total = status.numTaskRuns
-        let finished = status.count(.completed) + status.count(.failed) + status.count(.cancelled)
-        let percent = total > 0 ? finished * 100 / total : 0
-        html += "<section class=\"card summary\">\n<div class=\"meter\"><progress id=\"live-meter\" value=\"\(finished)\" "
-        html += "max=\"\(max(total, 1))\">\(percent)%</progress>"
-        html += "<span class=\"meter-label\"><strong id=\"live-finished\">\(finished)</strong> of <span id=\"live-runs\">\(total)</span>"
-        html += " finished · <span id=\"live-percent\">\(percent)%</span></span></div>\n"
-        html += "<ul class=\"counts\">"
-        var shown: [RunStatus] = [.queued, .running, .completed, .failed, .cancelled]
-        shown += [.cancelling, .actionRequired].filter { status.count($0) > 0 }
-        for runStatus in shown {
-            html += "<li><span class=\"dot \(Self.badgeClass(runStatus))\"></span><strong data-count=\"\(runStatus.rawValue)\">"
-            html += "\(status.count(runStatus))</strong> \(runStatus.rawValue.replacingOccurrences(of: "_", with: " "))</li>"
-        }
-        let known = Set(RunStatus.allKnown.map(\.rawValue))
-        for (name, count) in status.taskRunStatusCounts.sorted(by: { $0.key < $1.key })
-        where count > 0 && !known.contains(name) {
-            html += "<li><span class=\"dot b-other\"></span><strong>\(count)</strong> "
-            HTMLEscaping.appendEscaped(name, to: &html)
-            html += "</li>"
-        }
-        html += "<li class=\"total\">of <strong id=\"live-total\">\(total)</strong> total</li></ul>\n"
-        let message = status.statusMessage ?? ""
-        html += "<p class=\"muted\" id=\"live-group-message\"\(message.isEmpty ? " hidden" : "")>"
-        HTMLEscaping.appendEscaped(message, to: &html)
-        html += "</p>\n"
-        html += "</section>\n"
-    }
-
-    private func groupRow(
-        _ row: GroupRow, inputColumns: [String], outputColumns: [String], into html: inout String
-    ) {
-        let status = row.run.status
-        html += "<tr id=\"row-\(row.number)\"\(status == .failed ? " class=\"failed\"" : "")>"
-        html += "<td class=\"idx\">\(row.number)</td><td><span class=\"badge \(Self.badgeClass(status))\">"
-        HTMLEscaping.appendEscaped(status.rawValue.replacingOccurrences(of: "_", with: " "), to: &html)
-        html += "</span></td>"
-        for column in inputColumns {
-            html += "<td><div class=\"cell\">"
-            if let value = row.inputs[column] { valueHTML(value, into: &html) }
-            html += "</div></td>"
-        }
-        let span = max(outputColumns.count, 1)
-        if status == .failed {
-            html += "<td class=\"o1 error-cell\" colspan=\"\(span)\"><div class=\"cell wide\">"
-            HTMLEscaping.appendEscaped(row.run.error.map { $0.message.isEmpty ? "Unknown error." : $0.message } ?? "Unknown error.", to: &html)
-            html += "</div></td></tr>\n"
-            return
-        }
-        guard row.event.output != nil, !outputColumns.isEmpty else {
-            let note = status.isActive || row.run.isActive ? "Waiting for results…" : ""
-            html += "<td class=\"o1 pending\" colspan=\"\(span)\">\(note)</td></tr>\n"
-            return
-        }
-        let byField = Dictionary(row.basis.map { ($0.field, $0) }, uniquingKeysWith: { first, _ in first })
-        for (position, column) in outputColumns.enumerated() {
-            let open = position == 0 ? "<td class=\"o1\">" : "<td>"
-            guard let value = row.outputs[column] else {
-                html += open + "</td>"
-                continue
-            }
-            let entry = ResultRenderer.entry(for: column, in: byField)
-            html += open + "<div class=\"cell\"><span class=\"mk\" title=\""
-            html += entry?.confidence.map { HTMLEscaping.escape($0.rawValue) + " confidence" } ?? "confidence not reported"
-            html += "\">\(MarkdownText.marker(for: entry?.confidence))</span> "
-            valueHTML(value, into: &html)
-            let citations = ResultRenderer.uniqueCitations(entry?.citations ?? []).filter {
-                HTMLText.isSafeLinkURL($0.url)
-            }.prefix(Self.maxCellCitations)
-            if !citations.isEmpty {
-                html += " <span class=\"cites\">"
-                for (offset, citation) in citations.enumerated() {
-                    html += HTMLText.link(
-                        citation.url, labelHTML: String(offset + 1), title: citation.title ?? citation.url,
-                        className: "cite")
-                }
-                html += "</span>"
-            }
-            html += "</div></td>"
-        }
-        html += "</tr>\n"
-    }
-
     /// A JSON value as escaped text; long values collapse into a `<details>`.
-    private func valueHTML(_ value: JSONValue, into html: inout String) {
+    func valueHTML(_ value: JSONValue, into html: inout String) {
         let text = MarkdownText.plainText(value)
         if text.isEmpty {
             html += "<span class=\"muted\">—</span>"
@@ -519,15 +197,15 @@ public struct ProgressPage: Sendable {
     }
 
     /// `running` → `Running`, for the `<title>`.
-    private static func statusTitle(_ status: String) -> String {
+    static func statusTitle(_ status: String) -> String {
         let words = status.replacingOccurrences(of: "_", with: " ")
         return words.prefix(1).uppercased() + words.dropFirst()
     }
 
-    private static func codeHTML(_ text: String) -> String { "<code>" + HTMLEscaping.escape(text) + "</code>" }
+    static func codeHTML(_ text: String) -> String { "<code>" + HTMLEscaping.escape(text) + "</code>" }
 
     /// The elapsed time of an active task; the live script keeps counting from `data-seconds`.
-    private static func elapsedHTML(_ seconds: Int) -> String {
+    static func elapsedHTML(_ seconds: Int) -> String {
         "<span id=\"live-elapsed\" data-seconds=\"\(seconds)\">\(StatusSummary.duration(seconds))</span>"
     }
 

@@ -27,8 +27,8 @@ public struct TaskProgress: Sendable, Hashable {
     /// A failed run's error message.
     public var errorMessage: String?
 
-    /// Messages kept: as many as a progress page shows.
-    public static let maxMessages = ProgressPage.maxProgressMessages
+    /// Messages kept, and as many as a progress page shows of an active run.
+    public static let maxMessages = 10
     /// Each message is cut to about this many characters.
     static let maxMessageCharacters = 600
 

@@ -57,21 +57,21 @@ public struct TaskService: Sendable {
     let registry: any TaskRegistry
     let links: ViewLinks
     let makeClient: @Sendable (APIKey) -> ParallelClient
-    let now: @Sendable () -> Date
-    let publicBaseURL: @Sendable () -> String
+    /// The clock; `package` so that the MCP task provider (TaskMCPTools) dates its tasks by it too.
+    package let now: @Sendable () -> Date
+    let urls: ServiceURLs
 
     /// - Parameters:
-    ///   - publicBaseURL: the externally visible base URL of this server (no trailing slash), for
-    ///     progress links; read per call because an ephemeral port is known only once bound.
+    ///   - urls: where this server's progress pages and webhook receiver are, as its HTTP edge lays them out.
     ///   - makeClient: builds the upstream client for one caller's key.
     ///   - now: the clock, for elapsed times and record dates.
     public init(
         configuration: Configuration, registry: any TaskRegistry, links: ViewLinks,
-        publicBaseURL: @escaping @Sendable () -> String, makeClient: @escaping @Sendable (APIKey) -> ParallelClient,
+        urls: ServiceURLs, makeClient: @escaping @Sendable (APIKey) -> ParallelClient,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.configuration = configuration
-        self.publicBaseURL = publicBaseURL
+        self.urls = urls
         self.registry = registry
         self.links = links
         self.makeClient = makeClient
@@ -125,7 +125,7 @@ public struct TaskService: Sendable {
 
     /// The completion webhook new runs ask for (``Configuration/webhookPath`` on the public URL), if any.
     var completionWebhook: WebhookSpec? {
-        configuration.webhookPath.map { WebhookSpec(url: publicBaseURL() + $0, eventTypes: [WebhookEvent.runStatusType]) }
+        configuration.webhookPath.map { WebhookSpec(url: urls.publicBaseURL() + $0, eventTypes: [WebhookEvent.runStatusType]) }
     }
 
     // MARK: Status and results
@@ -249,7 +249,7 @@ public struct TaskService: Sendable {
 
     /// The whole result as markdown (no pagination), for the `.md` view.
     public func render(_ snapshot: TaskSnapshot, basis: BasisSelector = .all) throws(TaskServiceError) -> String {
-        let renderer = ResultRenderer()
+        let renderer = MarkdownRenderer()
         var markdown: String
         switch snapshot {
         case .run(let run, let output, _):
@@ -314,12 +314,12 @@ public struct TaskService: Sendable {
     /// (which then asks for credentials) if the registry no longer knows it.
     public func progressURL(ofTask id: String) async -> String {
         if let record = try? await registry.record(id: id) { return progressURL(for: record) }
-        return "\(publicBaseURL())/\(id).html"
+        return urls.progressPage(id, nil)
     }
 
-    /// The shareable progress page URL of a task: `<base>/<id>.html?view=<token>`.
+    /// The shareable progress page URL of a task: its page with the record's view token.
     public func progressURL(for record: TaskRecord) -> String {
-        "\(publicBaseURL())/\(record.id).html?view=\(links.token(for: record))"
+        urls.progressPage(record.id, links.token(for: record))
     }
 
     func remember(_ record: TaskRecord, caller: Caller) async throws(TaskServiceError) {
@@ -352,12 +352,12 @@ public struct TaskService: Sendable {
     }
 }
 
-/// Keeps the last ten messages seen.
+/// Keeps the last ``TaskProgress/maxMessages`` messages seen.
 private actor MessageCollector {
     private(set) var messages: [String] = []
     func add(_ message: String) {
         messages.append(message)
-        if messages.count > 10 { messages.removeFirst(messages.count - 10) }
+        if messages.count > TaskProgress.maxMessages { messages.removeFirst(messages.count - TaskProgress.maxMessages) }
     }
 }
 

@@ -7,28 +7,28 @@ import ParallelAPI
 /// what went wrong and what to do. `detail` carries structured facts (limits, row numbers, the
 /// upstream reference id). API keys never appear in either.
 public struct TaskServiceError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// The failure class; each maps to one HTTP status.
+    /// The failure class. Each edge reports it in its own terms (the REST edge as an HTTP status).
     public enum Kind: String, Hashable, Sendable {
-        /// The caller's arguments are wrong (HTTP 400).
+        /// The caller's arguments are wrong.
         case invalidArgument = "invalid_argument"
-        /// No usable credential, or Parallel rejected it (HTTP 401).
+        /// No usable credential, or Parallel rejected it.
         case unauthorized
-        /// The Parallel account has no credit left (HTTP 402).
+        /// The Parallel account has no credit left.
         case insufficientCredit = "insufficient_credit"
-        /// Parallel refused the operation for this key (HTTP 403).
+        /// Parallel refused the operation for this key.
         case forbidden
-        /// No such run or group for this caller (HTTP 404).
+        /// No such run or group for this caller.
         case notFound = "not_found"
-        /// Parallel is rate limiting this key (HTTP 429).
+        /// Parallel is rate limiting this key.
         case rateLimited = "rate_limited"
-        /// Parallel failed or could not be reached after retries (HTTP 502).
+        /// Parallel failed or could not be reached after retries.
         case upstream
-        /// Parallel did not answer within the call's deadline (HTTP 504); `message` says what may
+        /// Parallel did not answer within the call's deadline; `message` says what may
         /// have happened and what to do.
         case upstreamTimeout = "upstream_timeout"
-        /// Some of the work was done, some failed; `detail` says exactly which (HTTP 207).
+        /// Some of the work was done, some failed; `detail` says exactly which.
         case partialFailure = "partial_failure"
-        /// A fault in this server (HTTP 500).
+        /// A fault in this server.
         case `internal`
     }
 
@@ -40,22 +40,6 @@ public struct TaskServiceError: Error, Hashable, Sendable, CustomStringConvertib
         self.kind = kind
         self.message = message
         self.detail = detail
-    }
-
-    /// The HTTP status the REST API answers with.
-    public var httpStatus: Int {
-        switch kind {
-        case .invalidArgument: 400
-        case .unauthorized: 401
-        case .insufficientCredit: 402
-        case .forbidden: 403
-        case .notFound: 404
-        case .rateLimited: 429
-        case .upstream: 502
-        case .upstreamTimeout: 504
-        case .partialFailure: 207
-        case .internal: 500
-        }
     }
 
     public var description: String { "\(kind.rawValue): \(message)" }

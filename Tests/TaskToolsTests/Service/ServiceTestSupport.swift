@@ -12,6 +12,11 @@ import Testing
 /// The public base URL progress links are built on in these tests.
 let servicePublicURL = "https://tasks.example.test"
 
+/// The server's URL layout as the HTTP edge injects it: `<base>/<id>.html`, `?view=<token>` when shareable.
+let serviceURLs = ServiceURLs(publicBaseURL: { servicePublicURL }) { id, token in
+    "\(servicePublicURL)/\(id).html" + (token.map { "?view=\($0)" } ?? "")
+}
+
 /// A TaskService in front of a live sandbox, and the sandbox's store for steering it.
 struct ServiceHarness: Sendable {
     let service: TaskService
@@ -58,7 +63,7 @@ func withService<Value: Sendable>(
         configure(&serviceConfiguration)
         let service = TaskService(
             configuration: serviceConfiguration, registry: registry,
-            links: ViewLinks(key: SymmetricKey(size: .bits256)), publicBaseURL: { servicePublicURL },
+            links: ViewLinks(key: SymmetricKey(size: .bits256)), urls: serviceURLs,
             makeClient: { key in
                 ParallelClient(
                     apiKey: key,

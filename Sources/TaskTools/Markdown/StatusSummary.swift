@@ -147,7 +147,7 @@ public struct StatusSummary: Codable, Hashable, Sendable {
     /// `12/40 completed, 1 failed, 27 running`: finished statuses first, then active ones, then unknown ones.
     private var countsText: String { Self.countsText(counts: counts ?? [:], total: total ?? 0) }
 
-    static func countsText(counts: [String: Int], total: Int) -> String {
+    package static func countsText(counts: [String: Int], total: Int) -> String {
         var parts = ["\(counts[RunStatus.completed.rawValue] ?? 0)/\(total) completed"]
         let known: [RunStatus] = [.failed, .cancelled, .running, .queued, .cancelling, .actionRequired]
         let others =
@@ -172,7 +172,7 @@ public struct StatusSummary: Codable, Hashable, Sendable {
     }
 
     /// `45s`, `4m 12s`, `2h 5m`, `3d 4h`.
-    static func duration(_ seconds: Int) -> String {
+    package static func duration(_ seconds: Int) -> String {
         if seconds < 60 { return "\(seconds)s" }
         if seconds < 3600 { return "\(seconds / 60)m \(seconds % 60)s" }
         if seconds < 86_400 { return "\(seconds / 3600)h \((seconds % 3600) / 60)m" }

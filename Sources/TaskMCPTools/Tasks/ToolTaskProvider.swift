@@ -1,16 +1,20 @@
 import Foundation
 import JSON
 public import MCPProtocol
+public import TaskTools
 import WebEncoding
 
 /// MCP tasks for the Task MCP tools: a task-augmented `createDeepResearch` or `createTaskGroup`
 /// becomes a task whose work is the Parallel run or group, and whose result is exactly what
 /// `getResultMarkdown` returns for it (its first page).
 ///
+/// The tools that may run as tasks are those whose definition says so
+/// (``TaskToolSet/taskExecution``); the MCP server offers task augmentation for those only.
+///
 /// Tasks live in an ``MCPTaskStore`` (durable, shared by replicas), bound to the caller's
 /// subject. Their status follows the upstream: read from a verified webhook when one arrived,
 /// otherwise checked at Parallel when a client asks and the task is still working.
-public struct TaskToolTasks: MCPTaskProvider {
+public struct ToolTaskProvider: MCPTaskProvider {
     /// Retention and paging.
     public struct Configuration: Sendable {
         /// Retention when the client asks for none.
@@ -33,9 +37,6 @@ public struct TaskToolTasks: MCPTaskProvider {
         }
     }
 
-    /// The tools that can run as tasks.
-    public static let taskTools: Set<String> = ["createDeepResearch", "createTaskGroup"]
-
     public let configuration: Configuration
     let service: TaskService
     let store: any MCPTaskStore
@@ -55,7 +56,7 @@ public struct TaskToolTasks: MCPTaskProvider {
         let immediate: String
         do {
             switch request.toolName {
-            case "createDeepResearch":
+            case CreateDeepResearchTool.name:
                 let created = try await service.createDeepResearch(request.arguments, caller: caller)
                 upstreamID = created.runID
                 processor = created.processor
@@ -65,7 +66,7 @@ public struct TaskToolTasks: MCPTaskProvider {
                     Progress: \(created.progressURL)
                     It runs as a task: the report is delivered when the task completes.
                     """
-            case "createTaskGroup":
+            case CreateTaskGroupTool.name:
                 let created = try await service.createTaskGroup(request.arguments, caller: caller)
                 upstreamID = created.groupID
                 processor = created.processor
@@ -312,9 +313,7 @@ public struct TaskToolTasks: MCPTaskProvider {
     }
 
     static func caller() throws(MCPTaskFailure) -> Caller {
-        guard let caller = RequestCaller.current else {
-            throw .rejected(ToolError("This request carries no credentials; connect with OAuth or send your Parallel API key as a bearer token."))
-        }
+        guard let caller = RequestCaller.current else { throw .rejected(TaskToolSet.noCredentials) }
         return caller
     }
 

@@ -139,7 +139,7 @@ import Testing
                     basis: [FieldBasis(field: "summary", citations: [Citation(url: "https://e.example/\(index)")], reasoning: "", confidence: .medium)]))
         }
         let group = Fixtures.group(counts: ["completed": 80], total: 80, active: false)
-        let text = try ResultRenderer().render(group: group, runs: runs)
+        let text = try MarkdownRenderer().render(group: group, runs: runs)
         let pages = Paginator(pageTokenBudget: 600).pages(of: text)
         #expect(pages.count > 2)
         #expect(pages.allSatisfy { Paginator.estimatedTokens($0.text) <= 600 })

@@ -9,7 +9,7 @@ import Testing
 /// shows up as a diff in review. To accept a deliberate change, run once with
 /// `UPDATE_GOLDEN=1 swift test --filter GoldenRenderingTests` and review the files.
 @Suite struct GoldenRenderingTests {
-    let renderer = ResultRenderer()
+    let renderer = MarkdownRenderer()
     let now = Fixtures.createdDate.addingTimeInterval(754)
 
     @Test func deepResearchReport() throws {
@@ -101,7 +101,9 @@ import Testing
 
     // MARK: Golden files
 
+    /// `Tests/Golden`, two folders up from this file (`Tests/TaskToolsTests/Markdown/`).
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
         .appendingPathComponent("Golden")
 
     func assertGolden(_ text: String, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {

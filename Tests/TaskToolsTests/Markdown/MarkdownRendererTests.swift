@@ -6,7 +6,7 @@ import Testing
 @testable import TaskTools
 
 @Suite struct RunRenderingTests {
-    let renderer = ResultRenderer()
+    let renderer = MarkdownRenderer()
     let now = Fixtures.createdDate.addingTimeInterval(600)
 
     @Test func textRunKeepsReportAndDedupesSources() {
@@ -86,7 +86,7 @@ import Testing
 }
 
 @Suite struct GroupRenderingTests {
-    let renderer = ResultRenderer(maxCellCharacters: 40)
+    let renderer = MarkdownRenderer(maxCellCharacters: 40)
     let group = Fixtures.group(counts: ["completed": 3, "failed": 1, "running": 1], total: 5, active: true)
 
     var runs: [RunStateEvent] {
@@ -191,17 +191,17 @@ import Testing
         #expect(try BasisSelector(parsing: "index:12") == .index(12))
         #expect(try BasisSelector(parsing: "field:ceo.name_2") == .field("ceo.name_2"))
         for bad in ["", "ALL", "index:", "index:-1", "index:1a", "field:", "field:9x", "field:a-b", "row:1", " all"] {
-            #expect(throws: ResultRenderError.invalidBasis(bad)) { try BasisSelector(parsing: bad) }
+            #expect(throws: MarkdownRenderError.invalidBasis(bad)) { try BasisSelector(parsing: bad) }
         }
-        #expect(throws: ResultRenderError.unknownIndex(9, rowCount: 5)) {
+        #expect(throws: MarkdownRenderError.unknownIndex(9, rowCount: 5)) {
             try renderer.render(group: group, runs: runs, basis: .index(9))
         }
-        #expect(throws: ResultRenderError.unknownField("nope", validFields: ["ceo", "founded"])) {
+        #expect(throws: MarkdownRenderError.unknownField("nope", validFields: ["ceo", "founded"])) {
             try renderer.render(group: group, runs: runs, basis: .field("nope"))
         }
-        #expect(ResultRenderError.unknownIndex(9, rowCount: 5).description.contains("No row 9 among the group's 5 rows"))
-        #expect(ResultRenderError.unknownField("nope", validFields: ["ceo", "founded"]).description.contains("ceo, founded"))
-        #expect(ResultRenderError.invalidBasis("x").description.contains("index:N"))
+        #expect(MarkdownRenderError.unknownIndex(9, rowCount: 5).description.contains("No row 9 among the group's 5 rows"))
+        #expect(MarkdownRenderError.unknownField("nope", validFields: ["ceo", "founded"]).description.contains("ceo, founded"))
+        #expect(MarkdownRenderError.invalidBasis("x").description.contains("index:N"))
     }
 
     @Test func renderingIsDeterministic() throws {
