@@ -131,7 +131,6 @@ let package = Package(
             name: "SQLiteStorage",
             dependencies: [
                 "Storage",
-                "WebEncoding",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -159,7 +158,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Composition root: builds the task-mcp application from its modules.
+        // Composition root and HTTP edge: builds the task-mcp application from its modules and
+        // serves /mcp, OAuth, REST, pages and webhooks; OpenStore.swift chooses the storage backend.
         .target(
             name: "TaskMCPServer",
             dependencies: [

@@ -2,7 +2,6 @@ public import Crypto
 public import Foundation
 public import Storage
 import GRDB
-import WebEncoding
 
 /// The server's store in SQLite (GRDB): every area of ``ServerStore`` over one database file.
 ///
