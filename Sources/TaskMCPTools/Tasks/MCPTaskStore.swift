@@ -1,7 +1,8 @@
 public import Foundation
 public import MCPProtocol
 
-/// Where MCP tasks are kept: durable, shared by every replica (the SQLite token store).
+/// Where MCP tasks are kept: durable, shared by every replica (the server's store, through
+/// `PersistentMCPTaskStore`).
 ///
 /// Reads take the owner and the current time: another owner's task and an expired task are
 /// both absent.

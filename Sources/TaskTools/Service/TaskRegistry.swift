@@ -36,7 +36,7 @@ public struct TaskRecord: Sendable, Hashable, Codable {
 
 /// Where created tasks, and the credential their view links act with, are kept.
 ///
-/// The in-memory implementation serves a single process; the persistent store (SQLite, with the
+/// The in-memory implementation serves a single process; the server's store (any backend, with the
 /// credential sealed) implements the same interface.
 public protocol TaskRegistry: Sendable {
     /// Remembers a task and the credential its view link may use to read it.
