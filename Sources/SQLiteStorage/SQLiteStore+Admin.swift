@@ -122,7 +122,7 @@ extension SQLiteStore {
     public func purgeExpired() async throws -> PurgeCounts {
         let now = now
         let pending = try await delete(sql: "DELETE FROM pending_authorizations WHERE expires_at <= ?", arguments: [now])
-        let codes = try await delete(sql: "DELETE FROM authorization_codes WHERE expires_at <= ?", arguments: [now - 3600])
+        let codes = try await delete(sql: "DELETE FROM authorization_codes WHERE expires_at <= ?", arguments: [now - Retention.expiredCodes])
         let tokens = try await delete(sql: "DELETE FROM tokens WHERE expires_at <= ?", arguments: [now])
         let grants = try await delete(
             sql: """

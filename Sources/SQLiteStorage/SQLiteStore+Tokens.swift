@@ -3,8 +3,6 @@ import GRDB
 public import Storage
 
 extension SQLiteStore {
-    /// How long `principal(forAccessToken:)` waits between two `last_used_at` writes for a token.
-    static let lastUsedResolution: Double = 60
 
     /// Stores hashes of a new access token (and optionally refresh token) for the grant; returns the access
     /// token's id. The refresh token gets the grant's scope, so a later refresh may ask for any part of it.
@@ -60,7 +58,7 @@ extension SQLiteStore {
         }
         guard var principal = found?.principal, let sealedKey = found?.apiKey else { return nil }
         principal.apiKey = try keyring.open(sealedKey, context: SealContext.grant(principal.grantID))
-        if let lastUsed = found?.lastUsed, now - lastUsed < Self.lastUsedResolution {
+        if let lastUsed = found?.lastUsed, now - lastUsed < Retention.lastUsedResolution {
             return principal
         }
         let tokenID = principal.tokenID
@@ -68,7 +66,7 @@ extension SQLiteStore {
         try await writer.write { db in
             try db.execute(
                 sql: "UPDATE tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at <= ?)",
-                arguments: [now, tokenID, now - Self.lastUsedResolution]
+                arguments: [now, tokenID, now - Retention.lastUsedResolution]
             )
             if db.changesCount > 0 {
                 try db.execute(sql: "UPDATE grants SET last_used_at = ? WHERE id = ?", arguments: [now, grantID])

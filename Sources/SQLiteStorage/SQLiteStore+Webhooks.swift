@@ -46,20 +46,8 @@ extension SQLiteStore {
     @discardableResult
     public func markRunSettled(runID: String, status: SettledStatus, message: String?, at date: Date) async throws -> Int {
         let now = now
-        let storedMessage = status == .completed ? nil : message.flatMap { $0.isEmpty ? nil : $0 }
-        let taskStatus: String
-        let taskMessage: String
-        switch status {
-        case .completed:
-            taskStatus = "completed"
-            taskMessage = "Parallel finished the run."
-        case .failed:
-            taskStatus = "failed"
-            taskMessage = storedMessage ?? "Parallel reported that the run failed."
-        case .cancelled:
-            taskStatus = "failed"
-            taskMessage = storedMessage ?? "The run was cancelled at Parallel."
-        }
+        let storedMessage = RunSettlementRule.storedMessage(status: status, message: message)
+        let (taskStatus, taskMessage) = RunSettlementRule.mcpTaskOutcome(status: status, message: message)
         return try await writer.write { db in
             try db.execute(
                 sql: """
