@@ -9,6 +9,7 @@ import ParallelSandbox
 import Synchronization
 @testable import TaskMCPServer
 import TaskTools
+import TestSupport
 import Testing
 
 /// `getResultMarkdown` with `wait_seconds`: waits for completion with progress, never past the bound;

@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import ParallelSandbox
 @testable import TaskMCPServer
+import TestSupport
 import Testing
 import Synchronization
 
