@@ -532,14 +532,14 @@ private func fetchError(_ fetcher: ClientMetadataDocumentFetcher, _ clientID: St
         }
     }
 
-    /// Issue 13 item 7: the time limit covered the response head only; a body trickled at
-    /// 1 B/s kept a fetch alive for 49 s. The limit now covers the whole fetch.
+    /// The time limit covers the whole fetch, not only the response head: a body trickled at
+    /// 1 B/s once kept a fetch alive for 49 s.
     @Test func aTrickledBodyIsCutAtTheTimeLimit() async throws {
         try await withDocumentServer { port, log in
             let fetcher = fetcher(timeout: .seconds(1))
             let error = try #require(await fetchError(fetcher, "http://127.0.0.1:\(port)/trickle/client.json"))
             #expect(error.description.contains("timed out"), "\(error.description)")
-            // The connection is closed: the server's next write fails (hang guard: 30 s).
+            // The connection is closed: the server's next write fails (30 s: a hang guard).
             #expect(try await eventually(limit: .seconds(30)) { log.count("trickle cut") == 1 })
             #expect(log.count("trickle finished") == 0)
             try await fetcher.shutdown()

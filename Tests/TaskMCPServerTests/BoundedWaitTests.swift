@@ -182,7 +182,7 @@ struct BoundedWaitTests {
         }
     }
 
-    // MARK: One deadline per call (issue 13, item 6)
+    // MARK: One deadline per call, retries and waits included
 
     /// Patient upstream settings: without the call deadline, a stall would be waited on for minutes.
     static let patient = RetryPolicy(maxAttempts: 5, initialBackoff: .milliseconds(20), maxBackoff: .milliseconds(50), deadline: .seconds(600))
