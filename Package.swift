@@ -242,6 +242,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Helpers every test target may share (a hand-moved clock, polling, hang guards); no
+        // dependency on the server's modules, and depended on by test targets only.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
+
         .testTarget(
             name: "ParallelAPITests",
             dependencies: [
@@ -260,6 +264,7 @@ let package = Package(
         .testTarget(
             name: "ParallelSandboxTests",
             dependencies: [
+                "TestSupport",
                 "JSON",
                 "ParallelAPI",
                 "ParallelSandbox",
@@ -272,6 +277,7 @@ let package = Package(
         .testTarget(
             name: "TaskToolsTests",
             dependencies: [
+                "TestSupport",
                 "WebEncoding",
                 "JSON",
                 "ParallelAPI",
@@ -301,6 +307,7 @@ let package = Package(
         .testTarget(
             name: "SQLiteStorageTests",
             dependencies: [
+                "TestSupport",
                 "Storage",
                 "SQLiteStorage",
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -311,6 +318,7 @@ let package = Package(
         .testTarget(
             name: "OAuthProxyTests",
             dependencies: [
+                "TestSupport",
                 "WebEncoding",
                 "JSON",
                 "OAuthProxy",
@@ -339,7 +347,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MCPProtocolTests",
-            dependencies: ["JSON", "MCPProtocol"],
+            dependencies: ["JSON", "MCPProtocol", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -350,6 +358,7 @@ let package = Package(
         .testTarget(
             name: "TaskMCPServerTests",
             dependencies: [
+                "TestSupport",
                 "WebEncoding",
                 "JSON",
                 "OAuthProxy",

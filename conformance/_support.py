@@ -97,7 +97,7 @@ def check_run(
     group_id: Any = _UNSET,
     metadata: Any = _UNSET,
 ) -> T.TaskRun:
-    """Strictly validate a TaskRun and check the invariants stated in the reference doc (§2.5)."""
+    """Strictly validate a TaskRun and check the invariants Parallel documents for it."""
     run = strict(T.TaskRun, raw, where=where)
     assert RUN_ID_RE.match(run.run_id), f"{where}: run_id {run.run_id!r} is not trun_+32 hex"
     assert isinstance(run.interaction_id, str) and run.interaction_id, f"{where}: empty interaction_id"

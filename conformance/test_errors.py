@@ -1,4 +1,4 @@
-"""Error paths: every status the reference documents, mapped to the SDK's exception classes,
+"""Error paths: every status Parallel documents, mapped to the SDK's exception classes,
 with the ErrorResponse envelope (or FastAPI 422 on group endpoints) strictly validated."""
 
 from __future__ import annotations
@@ -199,7 +199,7 @@ def test_402_no_credit(make_client, set_account, http):
 
 
 def test_402_reserved_credit(make_client, set_account):
-    """Credit for in-flight runs is reserved at creation (reference §2.9)."""
+    """Credit for in-flight runs is reserved at creation, as Parallel does."""
     set_account("tight-key", credits_usd=0.15)
     c = make_client(api_key="tight-key", max_retries=0)
     c.task_run.create(input="q", processor="pro")  # $0.10 reserved
@@ -263,7 +263,7 @@ def _retry_after_ok(value: str) -> bool:
 def test_429_rate_limit(make_client, set_account):
     set_account("slow-key", credits_usd=100.0, rate_limit_per_minute=2)
     c = make_client(api_key="slow-key", max_retries=0)
-    # Per the reference only run-creating POSTs count; create the group first so that a
+    # Parallel's rate limit counts run-creating POSTs only; create the group first so that a
     # sandbox which also counts group creation is not penalised for the run checks below.
     gid = c.task_group.create().task_group_id
     ok = 0

@@ -1,4 +1,4 @@
-"""Lost answers of creates (issue 13, item 2): task-mcp behind a forwarding proxy that carries
+"""Lost answers of creates: task-mcp behind a forwarding proxy that carries
 every run create through to the sandbox, then drops the sandbox's answer and replies 504, as an
 edge that timed out would. Nothing may be created or billed twice.
 

@@ -1,4 +1,4 @@
-"""The emulated /getKeys OAuth provider (reference §5.1), driven with plain httpx."""
+"""The emulated /getKeys OAuth provider (Parallel's sign-in for API keys), driven with plain httpx."""
 
 from __future__ import annotations
 

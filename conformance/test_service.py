@@ -532,7 +532,7 @@ def test_dotenv_file_sets_port_and_json_logs_without_the_key(tmp_path: pathlib.P
     assert not leaks, f"the bearer key was logged: {leaks}"
 
 
-# --------------------------------------------------------------------------- a newcomer's first tries (issue 14)
+# --------------------------------------------------------------------------- a newcomer's first tries
 
 
 @pytest.mark.timeout(120)

@@ -14,7 +14,7 @@ struct JSONRPCTests {
         #expect(reply.json["jsonrpc"] == "2.0")
     }
 
-    /// The adversarial body of issue 13: a valid request whose params nest 500 deep. It must
+    /// An adversarial body: a valid request whose params nest 500 deep. It must
     /// be refused as a parse error naming the limit, not decoded (JSONDecoder took seconds).
     @Test func deeplyNestedBodyIsParseErrorNamingTheLimit() async throws {
         let deep = String(repeating: #"{"a":["#, count: 250) + String(repeating: "]}", count: 250)

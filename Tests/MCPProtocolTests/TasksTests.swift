@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import TestSupport
 import Testing
 
 @testable import MCPProtocol
@@ -169,7 +170,7 @@ struct LegacyTasksTests {
         }
         // Still waiting while progress flows; finish only once two reports arrived (the minute is
         // a hang guard).
-        for _ in 0..<6_000 where await collector.items.count < 2 { try await Task.sleep(for: .milliseconds(10)) }
+        _ = try await eventually { await collector.items.count >= 2 }
         await provider.finish("task_1", status: .completed, outcome: .result(CallToolResult(content: [.text("# Report")])))
         let reply = try #require(await waiting.value)
         #expect(reply.result?["content"]?.arrayValue?.first?["text"] == "# Report")

@@ -4,8 +4,8 @@ import JSON
 import OAuthProxy
 import Testing
 
-/// Issue 13 item 9: `/register` kept bidi controls, ESC and NUL in `client_name` (metadata
-/// documents already refused them); the consent page showed them raw.
+/// `/register` must not keep bidi controls, ESC and NUL in `client_name` (metadata
+/// documents refuse them too): the consent page would show them raw.
 @Suite struct ClientNameTests {
     static let hostile: [String] = [
         "Evil\u{1B}]0;pwned\u{07}", "Bell\u{07}", "Csi\u{9B}2J", "Two\nlines", "Back\rwrite", "Safe \u{202E}txt.exe",

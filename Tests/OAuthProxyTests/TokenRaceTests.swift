@@ -121,7 +121,7 @@ struct Tally: CustomStringConvertible {
 }
 
 @Suite struct TokenRaceTests {
-    /// Issue 13 item 3: before, 20 parallel redemptions of one code gave 0 × 200, 1 × 500 and
+    /// Guards against a race where 20 parallel redemptions of one code gave 0 × 200, 1 × 500 and
     /// 19 × 400 (the code was marked used, a concurrent replay deleted the grant, and the token
     /// insert failed on its foreign key).
     @Test func twentyConcurrentRedemptionsOfOneCodeIssueExactlyOneWorkingPair() async throws {
@@ -169,7 +169,7 @@ struct Tally: CustomStringConvertible {
         #expect(!(await harness.works(access: access)))
     }
 
-    /// Issue 13 item 4: before, 20 concurrent refreshes of one token gave 2 × 200 whose tokens
+    /// Guards against a race where 20 concurrent refreshes of one token gave 2 × 200 whose tokens
     /// were already dead (the second honoured the previous token and retired the first's; the
     /// third saw a retired token and revoked the grant).
     @Test func twentyConcurrentRefreshesOfOneTokenRotateOnceAndTheWinnerWorks() async throws {

@@ -7,7 +7,7 @@ import ParallelSandbox
 import Testing
 
 /// Accounts (credit, rate limits), fault injection, reset, and the sandbox label
-/// (reference §2.9, §7; the `/sandbox` admin routes).
+/// (credit reserved for runs in flight, Parallel's error statuses; the `/sandbox` admin routes).
 @Suite("Accounts and faults")
 struct AccountsAndFaultsTests {
     static let liteBody = #"{"processor":"lite","input":"hello"}"#

@@ -4,7 +4,8 @@ import ParallelAPI
 @testable import ParallelSandbox
 import Testing
 
-/// The group event log behind `/events` (reference §3.4: resumable with `last_event_id`).
+/// The group event log behind `/events`: append-only, so that a stream resumed with
+/// `last_event_id` misses nothing and repeats nothing.
 /// Tested on the pure log function, so sub-millisecond timings can be set exactly.
 @Suite("Group event log")
 struct GroupEventLogTests {

@@ -6,7 +6,7 @@ import ParallelAPI
 import ParallelSandbox
 import Testing
 
-/// The OAuth provider under `/getKeys` (reference §5.1): metadata, registration, the consent
+/// The emulation of Parallel's OAuth provider under `/getKeys`: metadata, registration, the consent
 /// page and its decisions, and the PKCE token exchange whose access token is the API key.
 @Suite("OAuth provider")
 struct OAuthProviderTests {

@@ -6,7 +6,8 @@ import ParallelAPI
 @testable import ParallelSandbox
 import Testing
 
-/// Synthetic outputs: JSON, text and auto schemas, basis, determinism (reference §2.3, §2.6, §4).
+/// Synthetic outputs as Parallel shapes them: JSON, text and auto schemas, the basis (citations,
+/// reasoning, confidence), and the same output for the same input.
 @Suite("Outputs")
 struct OutputTests {
     static let companySchema: JSONValue = [

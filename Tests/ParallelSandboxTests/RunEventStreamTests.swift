@@ -6,7 +6,7 @@ import ParallelAPI
 import ParallelSandbox
 import Testing
 
-/// `GET /v1/tasks/runs/{id}/events` and `/v1beta/…` (reference §2.8).
+/// `GET /v1/tasks/runs/{id}/events` and `/v1beta/…`: the run's progress as Server-Sent Events.
 @Suite("Run event streams")
 struct RunEventStreamTests {
     static let paths = ["/v1/tasks/runs", "/v1beta/tasks/runs"]

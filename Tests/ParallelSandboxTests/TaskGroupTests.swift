@@ -7,7 +7,8 @@ import ParallelSandbox
 import ServerSentEvents
 import Testing
 
-/// The Task Group API under `/v1/tasks/groups` and `/v1beta/tasks/groups` (reference §3).
+/// The Task Group API under `/v1/tasks/groups` and `/v1beta/tasks/groups`: creating groups,
+/// adding runs, and reading the group and its runs back.
 @Suite("Task groups")
 struct TaskGroupTests {
     static let prefixes = ["/v1/tasks/groups", "/v1beta/tasks/groups"]

@@ -6,7 +6,8 @@ import ParallelAPI
 import ParallelSandbox
 import Testing
 
-/// `POST /v1/tasks/runs` and the run endpoints (reference §2.1, §2.5–§2.7, §2.9).
+/// `POST /v1/tasks/runs` and the run endpoints: creating a run, its status lifecycle, its input
+/// and result (blocking with `timeout`), and the errors Parallel answers with.
 @Suite("Task runs")
 struct TaskRunTests {
     @Test("Creating a run answers 202 with a queued, active run in Parallel's id format")

@@ -6,7 +6,8 @@ import ParallelAPI
 import ParallelSandbox
 import Testing
 
-/// Request validation: output schema rules, size limits and metadata (reference §2.2, §2.3, §7).
+/// Request validation as Parallel answers it: output schema rules, size limits and metadata,
+/// each refused with Parallel's error shape.
 @Suite("Validation")
 struct ValidationTests {
     /// A create body with a JSON output schema.

@@ -8,7 +8,7 @@ import ParallelAPI
 import Synchronization
 import Testing
 
-/// The sandbox sends completion webhooks as Parallel does (reference §2.10): a signed
+/// The sandbox sends completion webhooks as Parallel does (Standard Webhooks signatures): a signed
 /// `task_run.status` POST when a run created with `webhook` ends, retried on failure.
 @Suite("Webhook delivery")
 struct WebhookDeliveryTests {

@@ -1,24 +1,9 @@
 import Crypto
 import Foundation
-import Synchronization
 import Testing
 import SQLiteStorage
 import Storage
-
-/// A clock tests move by hand.
-final class TestClock: Sendable {
-    private let current: Mutex<Date>
-
-    init(_ start: Date = Date(timeIntervalSince1970: 1_700_000_000)) {
-        current = Mutex(start)
-    }
-
-    var now: Date { current.withLock { $0 } }
-
-    func advance(_ seconds: TimeInterval) {
-        current.withLock { $0 += seconds }
-    }
-}
+import TestSupport
 
 /// Fixed key material, so that several stores can share a database file.
 enum Keys {

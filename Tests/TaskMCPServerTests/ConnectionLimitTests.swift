@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import ParallelSandbox
 @testable import TaskMCPServer
+import TestSupport
 import Testing
 import Synchronization
 
@@ -12,7 +13,22 @@ import Synchronization
 final class RawConnection: Sendable {
     final class Collector: ChannelInboundHandler, Sendable {
         typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
         let bytes = Mutex<[UInt8]>([])
+        /// Sent as soon as the connection is up, from the channel's event loop.
+        let greeting: String?
+
+        init(greeting: String?) {
+            self.greeting = greeting
+        }
+
+        func channelActive(context: ChannelHandlerContext) {
+            if let greeting {
+                context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: greeting)), promise: nil)
+            }
+            context.fireChannelActive()
+        }
+
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let buffer = unwrapInboundIn(data)
             bytes.withLock { $0.append(contentsOf: buffer.readableBytesView) }
@@ -27,8 +43,11 @@ final class RawConnection: Sendable {
         self.collector = collector
     }
 
-    static func open(port: Int) async throws -> RawConnection {
-        let collector = Collector()
+    /// Connects to `port`. A `request` is written the moment the connection is up, by the event
+    /// loop: with a one-second header or idle deadline, a test task that a busy machine schedules
+    /// late would otherwise find the connection already closed when it sends.
+    static func open(port: Int, sending request: String? = nil) async throws -> RawConnection {
+        let collector = Collector(greeting: request)
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }
@@ -58,12 +77,7 @@ func port(of base: String) throws -> Int {
 /// `GET /healthz` on a new connection: the status line the server answered, or nil if it closed
 /// the connection without answering.
 func healthStatusLine(port: Int) async throws -> String? {
-    let connection = try await RawConnection.open(port: port)
-    do {
-        try await connection.send("GET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
-    } catch {
-        return nil  // closed before the request went out: refused
-    }
+    let connection = try await RawConnection.open(port: port, sending: "GET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
     _ = try await connection.closedByServer()
     let text = connection.text
     await connection.close()
@@ -111,8 +125,7 @@ struct ConnectionLimitTests {
 
     @Test func idleKeepAliveConnectionsAreClosedAfterTheirResponse() async throws {
         try await withRunningApplication(configuration(header: 3_600, idle: 1)) { base in
-            let connection = try await RawConnection.open(port: try port(of: base))
-            try await connection.send("GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+            let connection = try await RawConnection.open(port: try port(of: base), sending: "GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
             #expect(try await eventually { connection.text.contains("\r\n\r\n") }, "the request is answered")
             #expect(connection.text.hasPrefix("HTTP/1.1 200 OK"))
             #expect(try await connection.closedByServer(), "a kept-alive connection with nothing more to say is closed")
@@ -146,8 +159,7 @@ struct ConnectionLimitTests {
             var held: [RawConnection] = []
             for _ in 0..<3 {
                 // Answered, so the server has counted it before the next one opens.
-                let connection = try await RawConnection.open(port: port)
-                try await connection.send("GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+                let connection = try await RawConnection.open(port: port, sending: "GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
                 #expect(try await eventually { connection.text.contains("\r\n\r\n") })
                 held.append(connection)
             }
@@ -194,9 +206,9 @@ struct ConnectionLimitTests {
         if progress { params["_meta"] = ["progressToken": "p"] }
         let body: JSONValue = ["jsonrpc": "2.0", "id": .int(id), "method": "tools/call", "params": .object(params)]
         let text = body.jsonText
-        let connection = try await RawConnection.open(port: port)
-        try await connection.send(
-            "POST /mcp HTTP/1.1\r\nHost: test\r\nConnection: close\r\nAuthorization: Bearer \(demoKey)\r\n"
+        let connection = try await RawConnection.open(
+            port: port,
+            sending: "POST /mcp HTTP/1.1\r\nHost: test\r\nConnection: close\r\nAuthorization: Bearer \(demoKey)\r\n"
                 + "Content-Type: application/json\r\nAccept: \(progress ? "text/event-stream, application/json" : "application/json")\r\n"
                 + "MCP-Protocol-Version: 2025-06-18\r\nContent-Length: \(text.utf8.count)\r\n\r\n\(text)")
         _ = try await connection.closedByServer(within: .seconds(60))

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import TaskMCPServer
 
-/// Issue 14, item 3: a database URL is a configuration error until a backend exists for it,
+/// A database URL is a configuration error until a backend exists for it,
 /// never a SQLite file named after the URL.
 @Suite("Database location")
 struct DatabaseLocationTests {

@@ -17,7 +17,7 @@ import Synchronization
 struct KeyVerificationTests {
     static let madeUpKey = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
-    // MARK: Item 12: unknown keys get the challenge
+    // MARK: Unknown keys get the challenge
 
     @Test func aKeyParallelRejectsGetsTheSignInChallenge() async throws {
         try await withTaskMCP { client, _, _ in
@@ -56,7 +56,7 @@ struct KeyVerificationTests {
         }
     }
 
-    // MARK: Item 11: one 401 is not proof
+    // MARK: One 401 is not proof
 
     @Test func oneUpstream401DoesNotEndTheGrant() async throws {
         try await withOAuth { oauth, sandbox in

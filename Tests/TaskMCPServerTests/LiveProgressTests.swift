@@ -10,6 +10,7 @@ import ServiceLifecycle
 import Synchronization
 @testable import TaskMCPServer
 import TaskTools
+import TestSupport
 import Testing
 import Storage
 
@@ -47,7 +48,7 @@ struct EventBlock: Sendable, Hashable {
 final class LiveEventStream: Sendable {
     let status: HTTPResponseStatus
     let headers: HTTPHeaders
-    private let blocks: AsyncStream<EventBlock?>
+    private let blocks: AsyncStream<EventBlock>
     private let reader: Task<Void, Never>
 
     init(_ url: String, headers extra: [(String, String)] = []) async throws {
@@ -57,7 +58,7 @@ final class LiveEventStream: Sendable {
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
         status = response.status
         headers = response.headers
-        let (blocks, continuation) = AsyncStream<EventBlock?>.makeStream()
+        let (blocks, continuation) = AsyncStream<EventBlock>.makeStream()
         self.blocks = blocks
         let body = response.body
         reader = Task {
@@ -72,7 +73,6 @@ final class LiveEventStream: Sendable {
                     }
                 }
             } catch {}
-            continuation.yield(nil)
             continuation.finish()
         }
     }
@@ -95,21 +95,7 @@ final class LiveEventStream: Sendable {
 
     /// The next block, or `nil` once the server closed the stream; an issue if nothing came in time.
     func next(within limit: Duration = .seconds(60)) async throws -> EventBlock? {
-        let blocks = self.blocks
-        let outcome: EventBlock?? = await withTaskGroup(of: EventBlock??.self) { group in
-            group.addTask {
-                for await block in blocks { return .some(block) }
-                return .some(nil)
-            }
-            group.addTask {
-                try? await Task.sleep(for: limit)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
-        return try #require(outcome, "no event within \(limit)")
+        try await TestSupport.next(of: blocks, within: limit)
     }
 
     /// The next named event, skipping keep-alive comments and `retry:` blocks.
@@ -162,31 +148,22 @@ func withLiveApp(
         let hubBox = Mutex<ProgressHub?>(nil)
         var settings = settings
         settings.onHub = { hub in hubBox.withLock { $0 = hub } }
+        // `buildApplication` takes no live-progress settings, so the router is built here.
         let router = buildRouter(
             configuration: configuration, upstream: sandboxURL, publicURL: publicURL, logger: quietLogger, store: store, keys: keys,
             metrics: nil, liveProgress: settings)
-        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-        let app = Application(
-            router: router, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0), serverName: "task-mcp"),
-            onServerRunning: { channel in
-                let port = channel.localAddress?.port ?? 0
-                publicURL.set("http://127.0.0.1:\(port)")
-                portContinuation.yield(port)
-                portContinuation.finish()
-            },
-            logger: quietLogger)
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [app], logger: quietLogger))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask {
-                defer { portContinuation.finish() }
-                try await group.run()
-            }
-            var iterator = ports.makeAsyncIterator()
-            let port = try #require(await iterator.next())
+        try await withRunningServer { onServerRunning in
+            Application(
+                router: router, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0), serverName: "task-mcp"),
+                onServerRunning: { channel in
+                    let port = channel.localAddress?.port ?? 0
+                    publicURL.set("http://127.0.0.1:\(port)")
+                    await onServerRunning(port)
+                },
+                logger: quietLogger)
+        } _: { base, group in
             let hub = try #require(hubBox.withLock { $0 })
-            try await body(LiveApp(base: "http://127.0.0.1:\(port)", hub: hub, sandbox: sandboxStore, upstream: sandboxURL), group)
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
+            try await body(LiveApp(base: base, hub: hub, sandbox: sandboxStore, upstream: sandboxURL), group)
         }
         try await store.close()
     }

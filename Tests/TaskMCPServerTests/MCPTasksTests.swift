@@ -6,6 +6,7 @@ import JSON
 import ParallelSandbox
 @testable import TaskMCPServer
 import Storage
+import TestSupport
 import Testing
 
 /// MCP tasks end to end through `/mcp`, the durable store and the sandbox.

@@ -5,7 +5,7 @@ import JSON
 import NIOCore
 import Testing
 
-/// Issue 13, item 1: bodies nested past the parser's limit are refused at every JSON edge, with
+/// Bodies nested past the parser's limit are refused at every JSON edge, with
 /// that edge's own error shape, before anything decodes them through `Codable`.
 @Suite("Deeply nested JSON bodies")
 struct NestedJSONTests {

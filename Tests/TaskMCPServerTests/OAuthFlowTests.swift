@@ -299,8 +299,9 @@ import Storage
         }
     }
 
-    /// Issue 13 item 10 (RFC 9700 §4.11.2): anyone could register `https://evil.example/land`
-    /// and get an immediate 303 there from our origin with a bad `/authorize` request.
+    /// No open redirector (RFC 9700 §4.11.2): otherwise anyone could register
+    /// `https://evil.example/land` and get an immediate 303 there from our origin with a bad
+    /// `/authorize` request.
     @Test func authorizeErrorsBeforeConsentNeverRedirectToTheClient() async throws {
         try await withOAuth { oauth, _ in
             let registered = try await oauth.register(redirectURIs: ["https://evil.example/land"], name: "Not vetted")

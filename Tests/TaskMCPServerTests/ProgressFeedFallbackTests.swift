@@ -9,6 +9,7 @@ import ParallelAPI
 import ServerSentEvents
 import Synchronization
 import TaskTools
+import TestSupport
 import Testing
 
 /// A stand-in for Parallel whose run event streams end at once, after one state event, and which

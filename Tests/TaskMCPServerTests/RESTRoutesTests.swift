@@ -7,6 +7,7 @@ import NIOCore
 import ParallelSandbox
 @testable import TaskMCPServer
 import TaskTools
+import TestSupport
 import Testing
 
 /// The Multitask REST API and the result views, over the router, with a live sandbox upstream.

@@ -10,6 +10,7 @@ import NIOHTTP1
 import ParallelAPI
 import ParallelSandbox
 @testable import TaskMCPServer
+import TestSupport
 import Testing
 import Storage
 

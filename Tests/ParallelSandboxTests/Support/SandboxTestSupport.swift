@@ -5,6 +5,7 @@ import JSON
 import ParallelAPI
 @testable import ParallelSandbox
 import ServerSentEvents
+import TestSupport
 import Testing
 
 // Shared helpers for the sandbox tests: a sandbox per test, request shortcuts, decoding,
@@ -107,12 +108,7 @@ struct SandboxClient: Sendable {
 
     /// Polls a run until it is no longer active (`limit` is a hang guard).
     func waitUntilDone(_ id: String, limit: Duration = .seconds(60)) async throws -> TaskRun {
-        let deadline = ContinuousClock.now + limit
-        while true {
-            let run = try await run(id)
-            if !run.isActive || ContinuousClock.now > deadline { return run }
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        try await poll(limit: limit, every: .milliseconds(5), { try await run(id) }, until: { !$0.isActive })
     }
 
     // MARK: Groups
@@ -143,12 +139,7 @@ struct SandboxClient: Sendable {
     func waitUntilGroupDone(prefix: String = "/v1/tasks/groups", _ id: String, limit: Duration = .seconds(60)) async throws
         -> TaskGroup
     {
-        let deadline = ContinuousClock.now + limit
-        while true {
-            let group = try await group(prefix: prefix, id)
-            if !group.status.isActive || ContinuousClock.now > deadline { return group }
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        try await poll(limit: limit, every: .milliseconds(5), { try await group(prefix: prefix, id) }, until: { !$0.status.isActive })
     }
 }
 

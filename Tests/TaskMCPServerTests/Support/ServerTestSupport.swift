@@ -8,10 +8,10 @@ import Metrics
 import NIOCore
 import ParallelSandbox
 import Prometheus
+import ServiceLifecycle
 @testable import TaskMCPServer
 import Testing
 import Storage
-import Synchronization
 
 // Shared helpers for the task-mcp HTTP tests: a live sandbox as the upstream, the router built
 // over it, and request/response shortcuts.
@@ -76,21 +76,6 @@ func userID(of key: String = demoKey, _ configuration: ServerConfiguration) thro
     UserIDs(key: try KeyMaterial(configuration: configuration, logger: quietLogger).userID).id(forAPIKey: key)
 }
 
-/// A clock tests move by hand: the store's (and so the task service's) in tests that need time to pass.
-final class TestClock: Sendable {
-    private let current: Mutex<Date>
-
-    init(_ start: Date) {
-        current = Mutex(start)
-    }
-
-    var now: Date { current.withLock { $0 } }
-
-    func advance(_ seconds: TimeInterval) {
-        current.withLock { $0 += seconds }
-    }
-}
-
 /// swift-metrics is bootstrapped once per process, on first use of this registry: every module's
 /// metrics created after that land in it (tests compare before/after values, as other tests in the
 /// same process record too).
@@ -112,27 +97,46 @@ enum TestMetrics {
 
 /// Runs the whole application (`buildApplication`) for `configuration`, whose port should be 0,
 /// and calls `body` with its base URL (`http://127.0.0.1:<bound port>`) once it listens; the
-/// application is stopped when `body` returns.
+/// application is shut down when `body` returns (see ``withRunningServer(_:_:)``).
 func withRunningApplication(
-    _ configuration: ServerConfiguration, _ body: @Sendable (_ base: String) async throws -> Void
+    _ configuration: ServerConfiguration, _ body: (_ base: String) async throws -> Void
+) async throws {
+    try await withRunningServer { onServerRunning in
+        try await buildApplication(configuration: configuration, logger: quietLogger, onServerRunning: onServerRunning)
+    } _: { base, _ in
+        try await body(base)
+    }
+}
+
+/// Runs the server `makeServer` builds in a service group, as `serve` runs it, and calls `body`
+/// with its base URL (`http://127.0.0.1:<bound port>`) and the group once it listens.
+///
+/// `makeServer` gets the callback to hand the server as its `onServerRunning`, with the port it
+/// bound (ask for port 0). When `body` returns, the group shuts down gracefully, as on SIGTERM
+/// (`body` may have begun that itself), and this returns once every service has stopped; when
+/// `body` throws, the services are cancelled instead.
+func withRunningServer<Server: Service>(
+    _ makeServer: (_ onServerRunning: @escaping @Sendable (_ port: Int) async -> Void) async throws -> Server,
+    _ body: (_ base: String, _ group: ServiceGroup) async throws -> Void
 ) async throws {
     let (ports, continuation) = AsyncStream<Int>.makeStream()
-    let app = try await buildApplication(
-        configuration: configuration, logger: quietLogger,
-        onServerRunning: { port in
-            continuation.yield(port)
-            continuation.finish()
-        })
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask {
+    let server = try await makeServer { port in
+        continuation.yield(port)
+        continuation.finish()
+    }
+    let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [server], logger: quietLogger))
+    try await withThrowingTaskGroup(of: Void.self) { tasks in
+        tasks.addTask {
             defer { continuation.finish() }
-            try await app.run()
+            try await group.run()
         }
-        defer { group.cancelAll() }
+        defer { tasks.cancelAll() }
         var iterator = ports.makeAsyncIterator()
         let port = try #require(await iterator.next())
         try #require(port > 0)
-        try await body("http://127.0.0.1:\(port)")
+        try await body("http://127.0.0.1:\(port)", group)
+        await group.triggerGracefulShutdown()
+        try await tasks.waitForAll()
     }
 }
 
@@ -257,14 +261,4 @@ func callTool(
 func localPath(of url: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
     try #require(url.hasPrefix(testPublicURL + "/"), "\(url) is not under \(testPublicURL)", sourceLocation: sourceLocation)
     return String(url.dropFirst(testPublicURL.count))
-}
-
-/// Polls `condition` every 20 ms until it holds or `limit` passes; returns whether it held.
-func eventually(limit: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + limit
-    while true {
-        if try await condition() { return true }
-        if ContinuousClock.now > deadline { return false }
-        try await Task.sleep(for: .milliseconds(20))
-    }
 }

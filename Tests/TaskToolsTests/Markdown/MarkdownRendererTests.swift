@@ -209,7 +209,7 @@ import Testing
         for _ in 0..<5 { #expect(try renderer.render(group: group, runs: runs, basis: .all) == first) }
     }
 
-    /// Issue 14, item 6: where no emoji font exists the dots render as empty boxes, so every
+    /// Where no emoji font exists the dots render as empty boxes, so every
     /// marker, label and the legend carry a letter or word as well.
     @Test("every confidence marker reads without an emoji font", arguments: [Confidence.high, .medium, .low, nil])
     func markersCarryText(confidence: Confidence?) {

@@ -56,7 +56,8 @@ import Testing
         #expect(decoded == summary)
     }
 
-    /// Issue 14, item 2: a finished run reports how long it took, and that does not grow.
+    /// A finished run reports how long it took, and that does not grow as time passes (it used
+    /// to report the time since creation).
     @Test func finishedRunReportsItsDurationNotAGrowingElapsedTime() {
         var run = Fixtures.run(status: .completed)
         run.modifiedAt = "2025-04-23T20:21:51.037943Z"

@@ -2,6 +2,7 @@ import Foundation
 import JSON
 import ParallelAPI
 import ParallelSandbox
+import TestSupport
 import Testing
 
 @testable import TaskTools
@@ -11,23 +12,14 @@ import Testing
 func collect(_ feed: ProgressFeed, within limit: Duration, sourceLocation: SourceLocation = #_sourceLocation) async throws
     -> [TaskProgress]
 {
-    let outcome = await withTaskGroup(of: [TaskProgress]?.self) { group in
-        group.addTask {
-            var updates: [TaskProgress] = []
-            do {
-                for try await update in feed { updates.append(update) }
-            } catch {
-                Issue.record("the feed failed: \(error)", sourceLocation: sourceLocation)
-            }
-            return updates
+    let outcome = await value(within: limit) {
+        var updates: [TaskProgress] = []
+        do {
+            for try await update in feed { updates.append(update) }
+        } catch {
+            Issue.record("the feed failed: \(error)", sourceLocation: sourceLocation)
         }
-        group.addTask {
-            try? await Task.sleep(for: limit)
-            return nil
-        }
-        let first = await group.next() ?? nil
-        group.cancelAll()
-        return first
+        return updates
     }
     return try #require(outcome, "the feed did not end within \(limit)", sourceLocation: sourceLocation)
 }

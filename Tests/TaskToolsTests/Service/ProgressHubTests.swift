@@ -2,6 +2,7 @@ import Foundation
 import ParallelAPI
 import ParallelSandbox
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import TaskTools
@@ -52,16 +53,15 @@ func running(_ message: String, id: String = "trun_a") -> TaskProgress {
 
 /// Reads a feed from a task of its own, so the test can read one element at a time.
 final class Viewer: Sendable {
-    private let updates: AsyncStream<Result<TaskProgress, TaskServiceError>?>
+    private let updates: AsyncStream<Result<TaskProgress, TaskServiceError>>
     private let reader: Task<Void, Never>
 
     init(_ feed: ProgressFeed) {
-        let (updates, continuation) = AsyncStream<Result<TaskProgress, TaskServiceError>?>.makeStream()
+        let (updates, continuation) = AsyncStream<Result<TaskProgress, TaskServiceError>>.makeStream()
         self.updates = updates
         reader = Task {
             do throws(TaskServiceError) {
                 for try await update in feed { continuation.yield(.success(update)) }
-                continuation.yield(nil)
             } catch {
                 continuation.yield(.failure(error))
             }
@@ -71,21 +71,7 @@ final class Viewer: Sendable {
 
     /// The next thing the viewer saw: an update, an error, or `nil` for the end of its feed.
     func next(within limit: Duration = .seconds(60)) async throws -> Result<TaskProgress, TaskServiceError>? {
-        let updates = self.updates
-        let outcome: Result<TaskProgress, TaskServiceError>?? = await withTaskGroup(of: Result<TaskProgress, TaskServiceError>??.self) { group in
-            group.addTask {
-                for await update in updates { return .some(update) }
-                return .some(nil)
-            }
-            group.addTask {
-                try? await Task.sleep(for: limit)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
-        return try #require(outcome, "nothing arrived within \(limit)")
+        try await TestSupport.next(of: updates, within: limit)
     }
 
     func nextUpdate() async throws -> TaskProgress {
@@ -144,14 +130,14 @@ struct ProgressHubTests {
         _ = try await second.nextUpdate()
 
         first.leave()
-        #expect(try await eventuallyTrue { await hub.viewerCount(of: "trun_a") == 1 })
+        #expect(try await eventually { await hub.viewerCount(of: "trun_a") == 1 })
         upstream.send(running("two"))
         #expect(try await second.nextUpdate().latestMessage == "two")
         #expect(upstream.cancelled == 0)
         #expect(await hub.activeSubscriptions == 1)
 
         second.leave()
-        #expect(try await eventuallyTrue { upstream.cancelled == 1 })
+        #expect(try await eventually { upstream.cancelled == 1 })
         #expect(await hub.activeSubscriptions == 0)
         #expect(await hub.viewerCount == 0)
 
@@ -187,7 +173,7 @@ struct ProgressHubTests {
             #expect(try await viewer.nextUpdate().status == "completed")
             #expect(try await viewer.next() == nil, "the feed ends after the final state")
         }
-        #expect(try await eventuallyTrue { await hub.activeSubscriptions == 0 })
+        #expect(try await eventually { await hub.activeSubscriptions == 0 })
     }
 
     @Test func aFailingUpstreamEndsEveryViewerWithItsError() async throws {
@@ -244,14 +230,4 @@ struct ProgressHubTests {
             #expect(await hub.activeSubscriptions == 0)
         }
     }
-}
-
-/// Polls `condition` every 10 ms until it holds; gives up (false) after a minute, a hang guard.
-func eventuallyTrue(_ condition: () async -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + .seconds(60)
-    while ContinuousClock.now < deadline {
-        if await condition() { return true }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    return await condition()
 }

@@ -4,6 +4,7 @@ import JSON
 import ParallelAPI
 import ParallelSandbox
 import TaskTools
+import TestSupport
 import Testing
 
 // A TaskService wired to a sandbox served on a real loopback socket (the service's client
@@ -32,12 +33,7 @@ struct ServiceHarness: Sendable {
 
     /// Polls the service's status of `id` until it is no longer active (`limit` is a hang guard).
     func waitUntilDone(_ id: String, limit: Duration = .seconds(60)) async throws -> StatusSummary {
-        let deadline = ContinuousClock.now + limit
-        while true {
-            let summary = try await service.status(of: id, caller: caller)
-            if !summary.isActive || ContinuousClock.now > deadline { return summary }
-            try await Task.sleep(for: .milliseconds(25))
-        }
+        try await poll(limit: limit, every: .milliseconds(25), { try await service.status(of: id, caller: caller) }, until: { !$0.isActive })
     }
 }
 

@@ -4,7 +4,8 @@ import Testing
 
 @testable import TaskTools
 
-/// Issue 14, item 1: which processors each output form may use.
+/// Which processors each output form may use: a group asking for a form its processor cannot
+/// produce is refused before anything is created.
 @Suite("createTaskGroup processor rule")
 struct TaskGroupRequestTests {
     static let inputs: JSONValue = .string("company\nAcme\nGlobex\n")
