@@ -180,8 +180,6 @@ struct WebhookRoute: Sendable {
 
     /// The request's logger (it carries the request id), marked as this component's.
     private static func logger(_ context: AppRequestContext) -> Logger {
-        var logger = context.logger
-        logger[metadataKey: "component"] = "webhooks"
-        return logger
+        context.logger.component("webhooks")
     }
 }
