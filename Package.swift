@@ -41,6 +41,10 @@ let package = Package(
         // Small text encodings several modules share: base64url, hex, HTML escaping.
         .target(name: "WebEncoding", swiftSettings: swiftSettings),
 
+        // Work raced against a time limit, the loser cancelled: the one implementation for tool
+        // calls and for fetching client metadata documents.
+        .target(name: "Deadlines", swiftSettings: swiftSettings),
+
         // Server-Sent Events, the one codec for every stream: parser, frame writer, keep-alives.
         .target(name: "ServerSentEvents", swiftSettings: swiftSettings),
 
@@ -72,6 +76,7 @@ let package = Package(
         .target(
             name: "TaskTools",
             dependencies: [
+                "Deadlines",
                 "WebEncoding",
                 "JSON",
                 "ParallelAPI",
@@ -144,6 +149,7 @@ let package = Package(
         .target(
             name: "OAuthProxy",
             dependencies: [
+                "Deadlines",
                 "WebEncoding",
                 "JSON",
                 "Storage",
@@ -330,6 +336,11 @@ let package = Package(
         .testTarget(
             name: "JSONTests",
             dependencies: ["JSON"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DeadlinesTests",
+            dependencies: ["Deadlines"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
