@@ -38,7 +38,8 @@ let package = Package(
         // Arbitrary JSON as a value type, shared by every module that speaks JSON.
         .target(name: "JSON", swiftSettings: swiftSettings),
 
-        // Small text encodings several modules share: base64url, hex, HTML escaping.
+        // Small text encodings several modules share: base64url, hex, HTML and JSON-string escaping,
+        // and the constant-time compare of secrets.
         .target(name: "WebEncoding", swiftSettings: swiftSettings),
 
         // Work raced against a time limit, the loser cancelled: the one implementation for tool
