@@ -38,8 +38,13 @@ let package = Package(
         // Arbitrary JSON as a value type, shared by every module that speaks JSON.
         .target(name: "JSON", swiftSettings: swiftSettings),
 
-        // Small text encodings several modules share: base64url, hex, HTML escaping.
+        // Small text encodings several modules share: base64url, hex, HTML and JSON-string escaping,
+        // and the constant-time compare of secrets.
         .target(name: "WebEncoding", swiftSettings: swiftSettings),
+
+        // Work raced against a time limit, the loser cancelled: the one implementation for tool
+        // calls and for fetching client metadata documents.
+        .target(name: "Deadlines", swiftSettings: swiftSettings),
 
         // Server-Sent Events, the one codec for every stream: parser, frame writer, keep-alives.
         .target(name: "ServerSentEvents", swiftSettings: swiftSettings),
@@ -72,6 +77,7 @@ let package = Package(
         .target(
             name: "TaskTools",
             dependencies: [
+                "Deadlines",
                 "WebEncoding",
                 "JSON",
                 "ParallelAPI",
@@ -143,6 +149,7 @@ let package = Package(
         .target(
             name: "OAuthProxy",
             dependencies: [
+                "Deadlines",
                 "WebEncoding",
                 "JSON",
                 "Storage",
@@ -338,6 +345,11 @@ let package = Package(
         .testTarget(
             name: "JSONTests",
             dependencies: ["JSON"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DeadlinesTests",
+            dependencies: ["Deadlines"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

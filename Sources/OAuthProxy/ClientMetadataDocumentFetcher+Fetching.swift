@@ -1,10 +1,10 @@
 import AsyncHTTPClient
+import Deadlines
 import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import Synchronization
 
 extension ClientMetadataDocumentFetcher {
     /// Fetches and validates one document, within one time limit (``Policy/timeout``).
@@ -35,16 +35,16 @@ extension ClientMetadataDocumentFetcher {
     }
 
     /// `operation`'s outcome, or a time-out once `deadline` passes, whichever comes first
-    /// (``firstOf(timeLimit:onTimeout:onCancel:_:)``); the operation is cancelled then
+    /// (``Deadlines/Deadline/firstOf(deadline:onTimeout:onCancel:_:)``); the operation is cancelled then
     /// (AsyncHTTPClient closes the connection), so that a body trickled byte by byte cannot keep a
     /// fetch alive past its limit.
     private static func bounded<T: Sendable>(
         by deadline: ContinuousClock.Instant, policy: Policy,
         _ operation: @escaping @Sendable () async throws(ClientMetadataError) -> T
     ) async throws(ClientMetadataError) -> T {
-        try await firstOf(
-            timeLimit: ContinuousClock.now.duration(to: deadline), onTimeout: .failure(timedOut(policy)),
-            onCancel: .failure(ClientMetadataError("fetching the client metadata document was cancelled"))
+        try await Deadline.firstOf(
+            deadline: deadline, onTimeout: .failure(timedOut(policy)),
+            onCancel: .answer(.failure(ClientMetadataError("fetching the client metadata document was cancelled")))
         ) { () async -> Result<T, ClientMetadataError> in
             do throws(ClientMetadataError) {
                 return .success(try await operation())
@@ -164,71 +164,12 @@ extension ClientMetadataDocumentFetcher {
         return .nanoseconds(max(0, parts.seconds) * 1_000_000_000 + max(0, parts.attoseconds) / 1_000_000_000)
     }
 
-    /// The result of `operation`, or `onTimeout` once `timeLimit` passes, or `onCancel` when the
-    /// calling task is cancelled — whichever comes first; the loser is cancelled (an HTTP request
-    /// then closes its connection). Unlike a task group, this does not wait for an operation that
-    /// ignores cancellation (such as a blocking lookup) to finish.
+    /// The result of `operation`, or `onTimeout` once `timeLimit` passes, or `onCancel` at once
+    /// when the calling task is cancelled (``Deadlines/Deadline/firstOf(deadline:onTimeout:onCancel:_:)``):
+    /// a blocking lookup or a trickled body never holds the authorization request.
     static func firstOf<T: Sendable>(
         timeLimit: Duration, onTimeout: T, onCancel: T, _ operation: @escaping @Sendable () async -> T
     ) async -> T {
-        let first = FirstValue<T>()
-        let work = Task { first.offer(await operation()) }
-        let timer = Task {
-            guard (try? await Task.sleep(for: timeLimit)) != nil else { return }
-            first.offer(onTimeout)
-        }
-        let value = await withTaskCancellationHandler {
-            await first.value()
-        } onCancel: {
-            first.offer(onCancel)
-        }
-        work.cancel()
-        timer.cancel()
-        return value
-    }
-}
-
-/// The first value offered, delivered to one waiter.
-private final class FirstValue<T: Sendable>: Sendable {
-    private enum State {
-        case empty
-        case waiting(CheckedContinuation<T, Never>)
-        case done(T)
-    }
-
-    private let state = Mutex<State>(.empty)
-
-    func offer(_ value: T) {
-        let waiter: CheckedContinuation<T, Never>? = state.withLock { state in
-            switch state {
-            case .empty:
-                state = .done(value)
-                return nil
-            case .waiting(let continuation):
-                state = .done(value)
-                return continuation
-            case .done:
-                return nil
-            }
-        }
-        waiter?.resume(returning: value)
-    }
-
-    /// Waits for the first value; call at most once.
-    func value() async -> T {
-        await withCheckedContinuation { continuation in
-            let ready: T? = state.withLock { state in
-                switch state {
-                case .empty:
-                    state = .waiting(continuation)
-                    return nil
-                case .done(let value):
-                    return value
-                case .waiting:
-                    return nil
-                }
-            }
-            if let ready { continuation.resume(returning: ready) }
-        }
+        await Deadline.firstOf(deadline: .now + timeLimit, onTimeout: onTimeout, onCancel: .answer(onCancel), operation)
     }
 }

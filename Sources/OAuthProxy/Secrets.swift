@@ -24,7 +24,7 @@ enum Secrets {
     static func verifyPKCE(verifier: String, challenge: String) -> Bool {
         guard isValidVerifier(verifier) else { return false }
         let computed = Data(SHA256.hash(data: Data(verifier.utf8))).base64URLEncoded()
-        return constantTimeEqual(computed, challenge)
+        return ConstantTime.equal(computed, challenge)
     }
 
     /// The S256 challenge of a verifier.
@@ -50,16 +50,5 @@ enum Secrets {
         default:
             return false
         }
-    }
-
-    /// Compares two strings without an early exit on the first difference.
-    static func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
-        let a = Array(lhs.utf8)
-        let b = Array(rhs.utf8)
-        var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
-        for index in 0..<max(a.count, b.count) {
-            difference |= (index < a.count ? a[index] : 0) ^ (index < b.count ? b[index] : 0)
-        }
-        return difference == 0
     }
 }

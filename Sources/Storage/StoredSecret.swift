@@ -18,12 +18,7 @@ public enum StoredSecret {
 
     /// Compares two hashes without an early exit.
     public static func constantTimeEquals(_ lhs: Data, _ rhs: Data) -> Bool {
-        guard lhs.count == rhs.count else { return false }
-        var difference: UInt8 = 0
-        for (left, right) in zip(lhs, rhs) {
-            difference |= left ^ right
-        }
-        return difference == 0
+        ConstantTime.equal(lhs, rhs)
     }
 
     /// `prefix` + 16 hex chars (64 bits) from the system CSPRNG: a row id, never a secret.

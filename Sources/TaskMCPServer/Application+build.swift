@@ -52,12 +52,10 @@ public func buildApplication(
     if let sandboxPort = configuration.sandboxPort {
         upstream = "http://127.0.0.1:\(sandboxPort)"
         configuration.oauthProviderURL = "http://127.0.0.1:\(sandboxPort)/getKeys"
-        var sandboxLogger = logger
-        sandboxLogger[metadataKey: "component"] = "sandbox"
         services.append(
             Sandbox.buildApplication(
                 configuration: SandboxConfiguration(webhookSecret: configuration.webhookSecret), host: "127.0.0.1", port: sandboxPort,
-                logger: sandboxLogger))
+                logger: logger.component("sandbox")))
     }
     if configuration.publicURL == nil, PublicURL.isWildcard(configuration.host) {
         logger.notice(
@@ -78,13 +76,11 @@ public func buildApplication(
     if let listener = configuration.metricsListener {
         let metricsRouter = Router()
         metricsEndpoint.register(on: metricsRouter)
-        var metricsLogger = logger
-        metricsLogger[metadataKey: "component"] = "metrics"
         services.append(
             Application(
                 router: metricsRouter, server: connectionGuard.server,
                 configuration: ApplicationConfiguration(address: .hostname(listener.host, port: listener.port), serverName: "task-mcp-metrics"),
-                logger: metricsLogger))
+                logger: logger.component("metrics")))
     }
     let router = buildRouter(
         configuration: configuration, upstream: upstream, publicURL: publicURL, logger: logger, store: store, keys: keys,
@@ -104,78 +100,26 @@ public func buildApplication(
 }
 
 /// Every route: health, OAuth, the MCP endpoint, the REST API and its views, the live progress
-/// stream, the OpenAPI document.
+/// stream, the OpenAPI document, over the services ``AppServices`` builds.
 func buildRouter(
     configuration: ServerConfiguration, upstream: String, publicURL: PublicURL, logger: Logger, store: any ServerStore, keys: KeyMaterial,
     metrics: MetricsEndpoint?, liveProgress: LiveProgressSettings = LiveProgressSettings()
 ) -> Router<AppRequestContext> {
-    let sandbox = configuration.sandboxPort != nil
-    let clientLogger = {
-        var copy = logger
-        copy[metadataKey: "component"] = "parallel-api"
-        return copy
-    }()
-    let clientConfiguration = ParallelClient.Configuration(baseURL: upstream, userAgent: "task-mcp/\(taskMCPVersion)")
-    // Validated when read from the environment; a configuration built in code may still hold an unusable one.
-    var webhookVerifier: StandardWebhook?
-    if let secret = configuration.webhookSecret {
-        do {
-            webhookVerifier = try StandardWebhook(secret: secret)
-        } catch {
-            logger.error("The webhook secret cannot be used, so webhooks are off: \(error)")
-        }
-    }
-    let service = TaskService(
-        configuration: TaskService.Configuration(
-            pageTokenBudget: configuration.pageTokenBudget, sandbox: sandbox,
-            webhookPath: webhookVerifier != nil && configuration.requestsWebhooks ? WebhookRoute.path : nil,
-            callDeadline: .seconds(configuration.toolDeadline)),
-        registry: PersistentTaskRegistry(store: store), links: ViewLinks(key: keys.links),
-        urls: RESTRoutes.serviceURLs { publicURL.get() },
-        makeClient: { apiKey in ParallelClient(apiKey: apiKey, configuration: clientConfiguration, logger: clientLogger) },
-        // One clock for record dates and expiries: the store's (injectable in tests).
-        now: { store.currentDate })
-    let handlers = TaskToolSet.handlers(service: service)
-    let mcp = MCPServer(
-        configuration: .init(
-            serverInfo: Implementation(
-                name: "task-mcp", version: taskMCPVersion, title: "Parallel Task MCP",
-                description: "Deep research and batch enrichment on Parallel's Task API"),
-            instructions: TaskToolSet.instructions, capabilities: ServerCapabilities(tools: .init(listChanged: false)),
-            observer: ServiceMetrics.record,
-            tasks: ToolTaskProvider(service: service, store: PersistentMCPTaskStore(store: store))),
-        tools: handlers)
-    let tools = Dictionary(uniqueKeysWithValues: handlers.map { ($0.tool.name, $0.tool) })
-    let oauthLogger = {
-        var copy = logger
-        copy[metadataKey: "component"] = "oauth"
-        return copy
-    }()
-    let authorizationServer = AuthorizationServer(
-        configuration: OAuthConfiguration(
-            upstream: .init(baseURL: configuration.oauthProviderURL, clientID: configuration.oauthClientID, scope: configuration.oauthScope),
-            accessTokenLifetime: TimeInterval(configuration.accessTokenLifetime),
-            refreshTokenLifetime: TimeInterval(configuration.refreshTokenLifetime),
-            rateLimits: .init(
-                register: (configuration.registrationsPerHour, .seconds(3_600)),
-                authorize: (configuration.authorizationsPerMinute, .seconds(60)),
-                token: (configuration.tokenRequestsPerMinute, .seconds(60))),
-            allowLoopbackMetadataDocuments: configuration.allowLoopbackClientMetadata),
-        store: store, httpClient: HTTPClient.shared, issuer: { publicURL.get() }, logger: oauthLogger)
-    // Keys sent directly are checked with Parallel once (cached), and a 401 during a call is
-    // confirmed by a second check before anyone is signed out.
-    var keyCheckConfiguration = clientConfiguration
-    keyCheckConfiguration.requestTimeout = .seconds(5)
-    keyCheckConfiguration.retry = RetryPolicy(maxAttempts: 2, initialBackoff: .milliseconds(200), maxBackoff: .milliseconds(500), deadline: .seconds(8))
-    let keyVerifier = APIKeyVerifier(logger: clientLogger) { [keyCheckConfiguration] key in
-        await ParallelClient(apiKey: key, configuration: keyCheckConfiguration, logger: clientLogger).checkKey()
-    }
-    let authenticator = Authenticator(
-        resolver: GatewayCredentials(authorizationServer: authorizationServer, userIDs: UserIDs(key: keys.userID), verifier: keyVerifier),
-        resourceMetadataURL: { publicURL.get() + "/.well-known/oauth-protected-resource/mcp" })
-    let origins = OriginPolicy(configured: configuration.allowedOrigins, publicOrigin: { publicURL.origin })
-
+    let services = AppServices(
+        configuration: configuration, upstream: upstream, publicURL: publicURL, logger: logger, store: store, keys: keys,
+        liveProgress: liveProgress)
     let router = Router(context: AppRequestContext.self)
+    registerRoutes(
+        of: services, on: router, configuration: configuration, publicURL: publicURL, logger: logger, store: store, metrics: metrics,
+        liveProgress: liveProgress)
+    return router
+}
+
+/// Adds the middlewares and every route to `router`; builds nothing but the routes themselves.
+private func registerRoutes(
+    of services: AppServices, on router: Router<AppRequestContext>, configuration: ServerConfiguration, publicURL: PublicURL,
+    logger: Logger, store: any ServerStore, metrics: MetricsEndpoint?, liveProgress: LiveProgressSettings
+) {
     router.addMiddleware {
         ForwardedClientMiddleware(trustedProxies: configuration.trustedProxies)
         RequestLogMiddleware()
@@ -183,17 +127,21 @@ func buildRouter(
     }
     HealthEndpoints(store: store, logger: logger).register(on: router)
     metrics?.register(on: router)
+    let sandbox = configuration.sandboxPort != nil
     router.get("/") { _, _ in
         var text = "task-mcp \(taskMCPVersion): an MCP service for Parallel's Task API (deep research and batch enrichment).\n"
         text += "MCP endpoint: \(publicURL.get())/mcp\nOpenAPI: \(publicURL.get())/openapi.json\n"
         if sandbox { text += "SANDBOX MODE: the upstream is a local emulator; results are synthetic.\n" }
         return text
     }
+    let tools = services.tools
     router.get("/openapi.json") { _, _ in
         JSONBytes.response(OpenAPIDocument.build(tools: tools, serverURL: publicURL.get(), version: taskMCPVersion))
     }
-    OAuthRoutes(server: authorizationServer).register(on: router)
-    var endpoint = MCPEndpoint(server: mcp, authenticator: authenticator, origins: origins, maxBodyBytes: configuration.maxBodyBytes)
+    OAuthRoutes(server: services.authorizationServer).register(on: router)
+    var endpoint = MCPEndpoint(
+        server: services.mcp, authenticator: services.authenticator, origins: services.origins, maxBodyBytes: configuration.maxBodyBytes)
+    let (keyVerifier, authorizationServer) = (services.keyVerifier, services.authorizationServer)
     endpoint.credentialRejected = { resolved in
         guard await keyVerifier.confirmRejection(apiKey: resolved.caller.apiKey, userID: resolved.caller.subject) else {
             logger.notice("Parallel refused a key once but accepts it on a second check; nobody is signed out")
@@ -203,14 +151,13 @@ func buildRouter(
         return true
     }
     endpoint.register(on: router)
-    // Live progress pages: one shared upstream subscription per task, fanned out to its viewers.
-    let progressHub = ProgressHub(service: service, limits: liveProgress.limits)
-    liveProgress.onHub(progressHub)
-    ProgressEventRoutes(service: service, authenticator: authenticator, hub: progressHub, settings: liveProgress).register(on: router)
-    RESTRoutes(service: service, authenticator: authenticator, origins: origins, maxBodyBytes: configuration.maxBodyBytes, tools: tools)
+    ProgressEventRoutes(service: services.service, authenticator: services.authenticator, hub: services.progressHub, settings: liveProgress)
         .register(on: router)
-    if let webhookVerifier {
+    RESTRoutes(
+        service: services.service, authenticator: services.authenticator, origins: services.origins,
+        maxBodyBytes: configuration.maxBodyBytes, tools: services.tools
+    ).register(on: router)
+    if let webhookVerifier = services.webhookVerifier {
         WebhookRoute(verifier: webhookVerifier, store: store).register(on: router)
     }
-    return router
 }

@@ -15,6 +15,16 @@ public enum HTMLEscaping {
         appendEscaped(s[...], to: &output)
     }
 
+    /// Appends one character, escaped as ``escape(_:)`` does, to `output`: for renderers that
+    /// walk text character by character.
+    public static func appendEscaped(_ character: Character, to output: inout String) {
+        if character.utf8.contains(where: needsEscape) {
+            appendEscaped(String(character), to: &output)
+        } else {
+            output.append(character)
+        }
+    }
+
     /// Appends `s`, escaped as ``escape(_:)`` does, to `output`.
     public static func appendEscaped(_ s: Substring, to output: inout String) {
         var start = s.utf8.startIndex

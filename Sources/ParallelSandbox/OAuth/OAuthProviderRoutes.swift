@@ -250,7 +250,7 @@ struct OAuthProviderRoutes: Sendable {
             return try Self.oauthError("invalid_grant", "redirect_uri does not match the authorization request", status: .badRequest)
         }
         let challenge = Data(SHA256.hash(data: Data(verifier.utf8))).base64URLEncoded()
-        guard Self.constantTimeEqual(challenge, code.codeChallenge) else {
+        guard ConstantTime.equal(challenge, code.codeChallenge) else {
             return try Self.oauthError("invalid_grant", "Invalid code_verifier", status: .badRequest)
         }
         let body: JSONValue = ["access_token": .string(code.apiKey), "token_type": "bearer", "scope": .string(code.scope)]
@@ -261,13 +261,6 @@ struct OAuthProviderRoutes: Sendable {
     }
 
     // MARK: Rendering
-
-    static func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
-        let left = Array(lhs.utf8)
-        let right = Array(rhs.utf8)
-        guard left.count == right.count else { return false }
-        return zip(left, right).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
-    }
 
     static func oauthError(_ error: String, _ description: String, status: HTTPResponse.Status) throws -> Response {
         var response = try JSONResponse.make(

@@ -7,32 +7,73 @@ import NIOHTTP1
 import TaskTools
 
 /// RFC 9457 problem details: the REST API's error body (`application/problem+json`).
+///
+/// Built through the factories below (AsyncHTTPClient's `HTTPClientError` style), so that each
+/// kind of refusal is spelled once and the title is always the status's reason phrase.
 struct Problem: Sendable {
-    var status: Int
-    var title: String
-    var detail: String
-    var code: String
-    var extra: JSONValue?
+    let status: Int
+    let title: String
+    let detail: String
+    let code: String
+    let extra: JSONValue?
 
-    init(status: Int, title: String, detail: String, code: String, extra: JSONValue? = nil) {
-        self.status = status
-        self.title = title
+    /// The title is `status`'s reason phrase: HTTPTypes' named statuses carry RFC 9110's, and a
+    /// status made from a bare code (which HTTPTypes leaves without one) takes NIO's.
+    private init(_ status: HTTPResponse.Status, detail: String, code: String, extra: JSONValue? = nil) {
+        self.status = status.code
+        self.title = status.reasonPhrase.isEmpty ? HTTPResponseStatus(statusCode: status.code).reasonPhrase : status.reasonPhrase
         self.detail = detail
         self.code = code
         self.extra = extra
     }
 
     init(_ error: TaskServiceError) {
-        self.init(
-            status: error.httpStatus, title: Self.title(for: error.httpStatus), detail: error.message,
-            code: error.kind.rawValue, extra: error.detail)
+        self.init(HTTPResponse.Status(code: error.httpStatus), detail: error.message, code: error.kind.rawValue, extra: error.detail)
     }
 
-    /// The standard reason phrase used as the problem's title (HTTPTypes leaves it empty for a
-    /// status made from a bare code; NIO's table has them).
-    static func title(for status: Int) -> String {
-        HTTPResponseStatus(statusCode: status).reasonPhrase
+    // MARK: Factories
+
+    /// 400: the request is malformed; `code` says how, `extra` becomes the problem's `context`.
+    static func badRequest(detail: String, code: String, extra: JSONValue? = nil) -> Problem {
+        Problem(.badRequest, detail: detail, code: code, extra: extra)
     }
+
+    /// 401: no usable credentials (pair it with a `WWW-Authenticate` challenge).
+    static func unauthorized(detail: String, code: String = "unauthorized") -> Problem {
+        Problem(.unauthorized, detail: detail, code: code)
+    }
+
+    /// 403: a browser origin the server does not allow.
+    static let forbiddenOrigin = Problem(.forbidden, detail: "Origin not allowed.", code: "forbidden_origin")
+
+    /// 404: a path that names no page.
+    static let notFound = Problem(.notFound, detail: "No such page.", code: "not_found")
+
+    /// 413: the body is over its limit.
+    static func contentTooLarge(detail: String) -> Problem {
+        Problem(.contentTooLarge, detail: detail, code: "too_large")
+    }
+
+    /// 415: the endpoint reads JSON bodies only.
+    static let unsupportedMediaType = Problem(
+        .unsupportedMediaType, detail: "Send a JSON body (application/json).", code: "unsupported_media_type")
+
+    /// 429: one resource is at its limit (send `Retry-After`).
+    static func tooManyRequests(detail: String, code: String) -> Problem {
+        Problem(.tooManyRequests, detail: detail, code: code)
+    }
+
+    /// 500: the server failed; the detail says what the client may do.
+    static func internalServerError(detail: String) -> Problem {
+        Problem(.internalServerError, detail: detail, code: "internal_error")
+    }
+
+    /// 503: the server as a whole is at its limit (send `Retry-After`).
+    static func serviceUnavailable(detail: String, code: String) -> Problem {
+        Problem(.serviceUnavailable, detail: detail, code: code)
+    }
+
+    // MARK: Response
 
     func response(headers extraHeaders: HTTPFields = [:]) -> Response {
         var object: [String: JSONValue] = [

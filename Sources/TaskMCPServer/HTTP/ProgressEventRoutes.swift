@@ -42,7 +42,7 @@ struct ProgressEventRoutes: Sendable {
 
     @Sendable func events(_ request: Request, context: AppRequestContext) async throws -> Response {
         guard let task = try? TaskIdentifier(context.parameters.get("task") ?? "") else {
-            return Problem(status: 404, title: "Not Found", detail: "No such page.", code: "not_found").response()
+            return Problem.notFound.response()
         }
         let caller: Caller
         if let token = request.uri.queryParameters["view"] {
@@ -54,7 +54,7 @@ struct ProgressEventRoutes: Sendable {
         } else {
             guard case .authenticated(let resolved) = await authenticator.authenticate(request, allowAPIKeyHeader: true) else {
                 let detail = "Use the view token of the progress link (?view=…), or send your API key as a bearer token."
-                return Problem(status: 401, title: "Unauthorized", detail: detail, code: "unauthorized")
+                return Problem.unauthorized(detail: detail)
                     .response(headers: [.wwwAuthenticate: authenticator.challenge(invalid: false)])
             }
             caller = resolved.caller
@@ -86,13 +86,11 @@ struct ProgressEventRoutes: Sendable {
     static func refusal(_ refusal: ProgressHub.Refusal) -> Response {
         switch refusal {
         case .tooManyViewersOfTask(let limit):
-            Problem(
-                status: 429, title: "Too Many Requests",
+            Problem.tooManyRequests(
                 detail: "This task already has \(limit) live viewers; close one, or try again later.", code: "too_many_viewers"
             ).response(headers: [.retryAfter: "30"])
         case .tooManyViewers(let limit):
-            Problem(
-                status: 503, title: "Service Unavailable",
+            Problem.serviceUnavailable(
                 detail: "The server is following \(limit) live viewers, its limit; try again later.", code: "busy"
             ).response(headers: [.retryAfter: "30"])
         }

@@ -95,7 +95,7 @@ struct RESTRoutes: Sendable {
             format = Self.negotiate(request.headers[.accept])
         }
         guard id.hasPrefix("trun_") || id.hasPrefix("tgrp_") else {
-            return Problem(status: 404, title: "Not Found", detail: "No such page.", code: "not_found").response()
+            return Problem.notFound.response()
         }
         let page = ProgressPage(title: "task-mcp", sandbox: service.configuration.sandbox)
         let viewToken = request.uri.queryParameters["view"].map(String.init)
@@ -117,7 +117,7 @@ struct RESTRoutes: Sendable {
                 if format == .html {
                     return html(page.renderError(status: 401, title: "This page needs a link", detail: detail), status: .unauthorized, headers: headers)
                 }
-                return Problem(status: 401, title: "Unauthorized", detail: detail, code: "unauthorized").response(headers: headers)
+                return Problem.unauthorized(detail: detail).response(headers: headers)
             }
         }
         let snapshot: TaskSnapshot
@@ -134,7 +134,7 @@ struct RESTRoutes: Sendable {
             do {
                 basis = try BasisSelector(parsing: request.uri.queryParameters["basis"].map(String.init) ?? "all")
             } catch {
-                return Problem(status: 400, title: "Bad Request", detail: error.description, code: "invalid_argument").response()
+                return Problem.badRequest(detail: error.description, code: "invalid_argument").response()
             }
             do {
                 let markdown = try service.render(snapshot, basis: basis)
@@ -221,13 +221,11 @@ struct RESTRoutes: Sendable {
         _ request: Request, _ operation: (Caller) async throws(TaskServiceError) -> Response
     ) async -> Response {
         guard origins.allows(request.headers[.origin]) else {
-            return Problem(status: 403, title: "Forbidden", detail: "Origin not allowed.", code: "forbidden_origin").response()
+            return Problem.forbiddenOrigin.response()
         }
         guard case .authenticated(let resolved) = await authenticator.authenticate(request, allowAPIKeyHeader: true) else {
-            let problem = Problem(
-                status: 401, title: "Unauthorized",
-                detail: "Send your Parallel API key as 'Authorization: Bearer <key>' or 'x-api-key'. (OAuth access tokens are for /mcp.)",
-                code: "unauthorized")
+            let problem = Problem.unauthorized(
+                detail: "Send your Parallel API key as 'Authorization: Bearer <key>' or 'x-api-key'. (OAuth access tokens are for /mcp.)")
             return problem.response(headers: [.wwwAuthenticate: authenticator.challenge(invalid: false)])
         }
         do {
@@ -244,32 +242,30 @@ struct RESTRoutes: Sendable {
     ) async -> Response {
         await withCaller(request) { caller throws(TaskServiceError) in
             if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") {
-                return Problem(status: 415, title: "Unsupported Media Type", detail: "Send a JSON body (application/json).", code: "unsupported_media_type")
-                    .response()
+                return Problem.unsupportedMediaType.response()
             }
             var request = request
             let body: ByteBuffer
             do {
                 body = try await request.collectBody(upTo: maxBodyBytes)
             } catch {
-                return Problem(status: 413, title: "Content Too Large", detail: "The body is larger than \(maxBodyBytes) bytes.", code: "too_large")
-                    .response()
+                return Problem.contentTooLarge(detail: "The body is larger than \(maxBodyBytes) bytes.").response()
             }
             let parsed: JSONValue
             do throws(JSONParseError) {
                 parsed = try JSONValue(parsing: body.readableBytesView)
             } catch {
                 let detail = error.isTooDeep ? "The body is \(error)." : "The body must be a JSON object."
-                return Problem(status: 400, title: "Bad Request", detail: detail, code: "invalid_json").response()
+                return Problem.badRequest(detail: detail, code: "invalid_json").response()
             }
             guard case .object(let arguments) = parsed else {
-                return Problem(status: 400, title: "Bad Request", detail: "The body must be a JSON object.", code: "invalid_json").response()
+                return Problem.badRequest(detail: "The body must be a JSON object.", code: "invalid_json").response()
             }
             if let schema = tools[name]?.inputSchema {
                 let problems = ArgumentValidator.problems(in: arguments, schema: schema)
                 if !problems.isEmpty {
-                    return Problem(
-                        status: 400, title: "Bad Request", detail: problems.joined(separator: "; "), code: "invalid_argument",
+                    return Problem.badRequest(
+                        detail: problems.joined(separator: "; "), code: "invalid_argument",
                         extra: ["problems": .array(problems.map(JSONValue.string))]
                     ).response()
                 }

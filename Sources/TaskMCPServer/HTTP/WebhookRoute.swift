@@ -57,9 +57,7 @@ struct WebhookRoute: Sendable {
         } catch {
             return refuse(
                 .malformed,
-                Problem(
-                    status: 413, title: "Content Too Large", detail: "A webhook body is at most \(Self.maxBodyBytes) bytes.",
-                    code: "too_large"),
+                .contentTooLarge(detail: "A webhook body is at most \(Self.maxBodyBytes) bytes."),
                 context: context)
         }
         let bytes = Data(body.readableBytesView)
@@ -79,9 +77,7 @@ struct WebhookRoute: Sendable {
         } catch {
             return refuse(
                 .malformed,
-                Problem(
-                    status: 400, title: "Bad Request", detail: "The body is not a webhook event: \(error.reason).",
-                    code: "malformed_payload"),
+                .badRequest(detail: "The body is not a webhook event: \(error.reason).", code: "malformed_payload"),
                 context: context, deliveryID: delivery.id)
         }
 
@@ -130,18 +126,15 @@ struct WebhookRoute: Sendable {
             headers[.wwwAuthenticate] = "Standard-Webhooks"
             return refuse(
                 .invalidSignature,
-                Problem(
-                    status: 401, title: "Unauthorized",
-                    detail: "The delivery is not signed with this server's webhook secret (\(error)).", code: "invalid_signature"),
+                .unauthorized(detail: "The delivery is not signed with this server's webhook secret (\(error)).", code: "invalid_signature"),
                 context: context, headers: headers)
         case .malformedTimestamp:
             return refuse(
-                .malformed, Problem(status: 400, title: "Bad Request", detail: "\(error).", code: "malformed_timestamp"), context: context)
+                .malformed, .badRequest(detail: "\(error).", code: "malformed_timestamp"), context: context)
         case .timestampTooOld, .timestampInFuture:
             return refuse(
                 .stale,
-                Problem(
-                    status: 400, title: "Bad Request", detail: "\(error) (\(Int(verifier.tolerance)) seconds).", code: "stale_timestamp"),
+                .badRequest(detail: "\(error) (\(Int(verifier.tolerance)) seconds).", code: "stale_timestamp"),
                 context: context)
         }
     }
@@ -167,10 +160,7 @@ struct WebhookRoute: Sendable {
                     metadata: ["webhook.id": "\(deliveryID)"])
             }
         }
-        return Problem(
-            status: 500, title: "Internal Server Error", detail: "The delivery could not be processed; retry later.",
-            code: "internal_error"
-        ).response()
+        return Problem.internalServerError(detail: "The delivery could not be processed; retry later.").response()
     }
 
     /// One log line and one count per delivery; never a header value or the body, and the
@@ -190,8 +180,6 @@ struct WebhookRoute: Sendable {
 
     /// The request's logger (it carries the request id), marked as this component's.
     private static func logger(_ context: AppRequestContext) -> Logger {
-        var logger = context.logger
-        logger[metadataKey: "component"] = "webhooks"
-        return logger
+        context.logger.component("webhooks")
     }
 }

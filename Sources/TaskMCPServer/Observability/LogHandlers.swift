@@ -1,5 +1,6 @@
 import Foundation
 public import Logging
+import WebEncoding
 
 /// A log handler writing one line per event to standard error as JSON or logfmt.
 ///
@@ -71,28 +72,11 @@ public struct StructuredLogHandler: LogHandler {
         var line = "{"
         for (index, (key, value)) in fields.enumerated() {
             if index > 0 { line += "," }
-            appendJSONString(key, to: &line)
+            JSONStringEscaping.appendQuoted(key, to: &line, escapingLineSeparators: true)
             line += ":"
-            appendJSONString(value, to: &line)
+            JSONStringEscaping.appendQuoted(value, to: &line, escapingLineSeparators: true)
         }
         return line + "}"
-    }
-
-    static func appendJSONString(_ text: String, to line: inout String) {
-        line += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": line += "\\\""
-            case "\\": line += "\\\\"
-            case "\n": line += "\\n"
-            case "\r": line += "\\r"
-            case "\t": line += "\\t"
-            case let control where control.value < 0x20 || control.value == 0x2028 || control.value == 0x2029:
-                line += String(format: "\\u%04x", control.value)
-            default: line.unicodeScalars.append(scalar)
-            }
-        }
-        line += "\""
     }
 
     /// logfmt: `key=value`, the value quoted when it has spaces, quotes, `=` or is empty.

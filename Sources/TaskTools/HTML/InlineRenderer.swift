@@ -56,7 +56,7 @@ struct InlineRenderer {
                     output += "<br>\n"
                     index += 2
                 } else if index + 1 < end, Self.isASCIIPunctuation(chars[index + 1]) {
-                    append(chars[index + 1], to: &output)
+                    HTMLEscaping.appendEscaped(chars[index + 1], to: &output)
                     index += 2
                 } else {
                     output += "\\"
@@ -111,25 +111,14 @@ struct InlineRenderer {
                     index += 1
                 }
             default:
-                append(character, to: &output)
+                HTMLEscaping.appendEscaped(character, to: &output)
                 index += 1
             }
         }
     }
 
-    private func append(_ character: Character, to output: inout String) {
-        switch character {
-        case "&": output += "&amp;"
-        case "<": output += "&lt;"
-        case ">": output += "&gt;"
-        case "\"": output += "&quot;"
-        case "'": output += "&#39;"
-        default: output.append(character)
-        }
-    }
-
     private func appendEscaped(_ range: Range<Int>, to output: inout String) {
-        for position in range { append(chars[position], to: &output) }
+        for position in range { HTMLEscaping.appendEscaped(chars[position], to: &output) }
     }
 
     // MARK: - Code spans
@@ -161,7 +150,7 @@ struct InlineRenderer {
                         content = (content.lowerBound + 1)..<(content.upperBound - 1)
                     }
                     output += "<code>"
-                    for position in content { append(chars[position] == "\n" ? " " : chars[position], to: &output) }
+                    for position in content { HTMLEscaping.appendEscaped(chars[position] == "\n" ? " " : chars[position], to: &output) }
                     output += "</code>"
                     return search + closing
                 }
