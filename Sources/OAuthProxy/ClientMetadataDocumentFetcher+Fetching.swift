@@ -71,7 +71,7 @@ extension ClientMetadataDocumentFetcher {
 
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
-            timeout: .init(connect: timeAmount(policy.timeout), read: timeAmount(policy.timeout)))
+            timeout: .init(connect: TimeAmount(policy.timeout), read: TimeAmount(policy.timeout)))
         configuration.dnsOverride = dnsOverride
         configuration.decompression = .disabled
         let client = HTTPClient(
@@ -100,7 +100,7 @@ extension ClientMetadataDocumentFetcher {
         let remaining = deadline - .now
         guard remaining > .zero else { throw timedOut(policy) }
         do {
-            let response = try await client.execute(request, deadline: .now() + timeAmount(remaining), logger: logger)
+            let response = try await client.execute(request, deadline: .now() + TimeAmount(remaining), logger: logger)
             let status = response.status.code
             if (300..<400).contains(status) {
                 throw ClientMetadataError("the client metadata document URL redirected (HTTP \(status)); redirects are not followed")
@@ -157,19 +157,5 @@ extension ClientMetadataDocumentFetcher {
         let printable = text.unicodeScalars.filter { $0.value >= 0x20 && $0.value < 0x7F }
         let hint = String(String.UnicodeScalarView(printable.prefix(60)))
         return printable.count > 60 ? hint + "…" : hint
-    }
-
-    private static func timeAmount(_ duration: Duration) -> TimeAmount {
-        let parts = duration.components
-        return .nanoseconds(max(0, parts.seconds) * 1_000_000_000 + max(0, parts.attoseconds) / 1_000_000_000)
-    }
-
-    /// The result of `operation`, or `onTimeout` once `timeLimit` passes, or `onCancel` at once
-    /// when the calling task is cancelled (``Deadlines/Deadline/firstOf(deadline:onTimeout:onCancel:_:)``):
-    /// a blocking lookup or a trickled body never holds the authorization request.
-    static func firstOf<T: Sendable>(
-        timeLimit: Duration, onTimeout: T, onCancel: T, _ operation: @escaping @Sendable () async -> T
-    ) async -> T {
-        await Deadline.firstOf(deadline: .now + timeLimit, onTimeout: onTimeout, onCancel: .answer(onCancel), operation)
     }
 }

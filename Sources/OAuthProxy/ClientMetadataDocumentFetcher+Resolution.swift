@@ -1,3 +1,4 @@
+import Deadlines
 import NIOCore
 import NIOPosix
 
@@ -40,10 +41,11 @@ extension ClientMetadataDocumentFetcher {
     /// `timeLimit` (a stuck lookup is left to finish in the background).
     static func resolve(_ host: String, timeLimit: Duration) async throws(ClientMetadataError) -> [SocketAddress] {
         guard timeLimit > .zero else { throw ClientMetadataError("resolving the client_id host timed out") }
-        let result = await firstOf(
-            timeLimit: timeLimit,
+        // A blocking lookup never holds the authorization request: it is left to finish alone.
+        let result = await Deadline.firstOf(
+            deadline: .now + timeLimit,
             onTimeout: .failure(ClientMetadataError("resolving the client_id host timed out")),
-            onCancel: .failure(ClientMetadataError("fetching the client metadata document was cancelled"))
+            onCancel: .answer(.failure(ClientMetadataError("fetching the client metadata document was cancelled")))
         ) { () async -> Result<[SocketAddress], ClientMetadataError> in
             do {
                 return .success(try await NIOThreadPool.singleton.runIfActive { try lookUp(host) })

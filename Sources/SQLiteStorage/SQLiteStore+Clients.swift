@@ -60,7 +60,7 @@ extension SQLiteStore {
             )
         }
         guard let stored else { return false }
-        return StoredSecret.constantTimeEquals(stored, StoredSecret.hash(secret))
+        return StoredSecret.matches(secret, hash: stored)
     }
 
     /// Records that the client was just used (`last_used_at = now`).

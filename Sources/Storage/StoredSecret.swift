@@ -13,12 +13,7 @@ public enum StoredSecret {
 
     /// Whether `secret` hashes to `hash`, compared in constant time.
     public static func matches(_ secret: String, hash: Data) -> Bool {
-        constantTimeEquals(Self.hash(secret), hash)
-    }
-
-    /// Compares two hashes without an early exit.
-    public static func constantTimeEquals(_ lhs: Data, _ rhs: Data) -> Bool {
-        ConstantTime.equal(lhs, rhs)
+        ConstantTime.equal(Self.hash(secret), hash)
     }
 
     /// `prefix` + 16 hex chars (64 bits) from the system CSPRNG: a row id, never a secret.

@@ -625,45 +625,4 @@ private func fetchError(_ fetcher: ClientMetadataDocumentFetcher, _ clientID: St
         try await fetcher.shutdown()
         #expect(await fetchError(fetcher, "https://claude.ai/oauth/mcp-oauth-client-metadata") != nil)
     }
-
-    /// The stuck work ignores cancellation and ends only when the gate opens, after `firstOf`
-    /// has answered: were `firstOf` to wait for it, the test would hang (and hit its time limit).
-    @Test(.timeLimit(.minutes(1))) func timeLimitDoesNotWaitForStuckWork() async {
-        let gate = Gate()
-        let value = await ClientMetadataDocumentFetcher.firstOf(timeLimit: .milliseconds(100), onTimeout: "timeout", onCancel: "cancel") {
-            await gate.wait()
-            return "done"
-        }
-        gate.open()
-        #expect(value == "timeout")
-        let fast = await ClientMetadataDocumentFetcher.firstOf(timeLimit: .seconds(5), onTimeout: "timeout", onCancel: "cancel") {
-            "done"
-        }
-        #expect(fast == "done")
-    }
-}
-
-/// Work that ignores cancellation: `wait()` returns only once `open()` has been called.
-private final class Gate: Sendable {
-    private let state = Mutex<(isOpen: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            let resumeNow = state.withLock { state -> Bool in
-                if state.isOpen { return true }
-                state.waiters.append(continuation)
-                return false
-            }
-            if resumeNow { continuation.resume() }
-        }
-    }
-
-    func open() {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.isOpen = true
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
 }
