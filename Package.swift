@@ -132,7 +132,7 @@ let package = Package(
         ),
 
         // `SQLiteStore`: the `ServerStore` in SQLite through GRDB (WAL). Schema in the numbered SQL
-        // files of `migrations/` (a symlink to this module's resource).
+        // files of `migrations/sqlite/` (a link to this module's resource).
         .target(
             name: "SQLiteStorage",
             dependencies: [

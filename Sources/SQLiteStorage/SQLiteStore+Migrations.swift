@@ -106,8 +106,8 @@ extension SQLiteStore {
         }
     }
 
-    /// The `migrations` directory of the resource bundle (the top-level `migrations` of the
-    /// repository is a symlink to the source of it, `Sources/SQLiteStorage/migrations`).
+    /// The `migrations` directory of the resource bundle (the repository's `migrations/sqlite`
+    /// links to the source of it, `Sources/SQLiteStorage/migrations`).
     private static func migrationsDirectory() throws -> URL {
         guard let directory = Bundle.module.resourceURL?.appendingPathComponent("migrations") else {
             throw MigrationError.resourcesMissing("the SQLiteStorage resource bundle has no location")
