@@ -253,6 +253,19 @@ let package = Package(
         // dependency on the server's modules, and depended on by test targets only.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
 
+        // Store fixtures the store test targets share: fixed keys, sample records, a seeded grant
+        // (written against `ServerStore`, so for every backend).
+        .target(
+            name: "StoreTestSupport",
+            dependencies: [
+                "TestSupport",
+                "Storage",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Tests/StoreTestSupport",
+            swiftSettings: swiftSettings
+        ),
+
         .testTarget(
             name: "ParallelAPITests",
             dependencies: [
@@ -311,10 +324,25 @@ let package = Package(
             dependencies: ["Storage"],
             swiftSettings: swiftSettings
         ),
+        // The behaviour every storage backend shares, each test run against every case of
+        // `StoreBackend` (Tests/StoreContractTests/StoreBackend.swift).
+        .testTarget(
+            name: "StoreContractTests",
+            dependencies: [
+                "TestSupport",
+                "StoreTestSupport",
+                "Storage",
+                "SQLiteStorage",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // What only SQLite shows: raw rows, file bytes, the bundled migrations.
         .testTarget(
             name: "SQLiteStorageTests",
             dependencies: [
                 "TestSupport",
+                "StoreTestSupport",
                 "Storage",
                 "SQLiteStorage",
                 .product(name: "GRDB", package: "GRDB.swift"),

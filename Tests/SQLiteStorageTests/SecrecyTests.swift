@@ -3,7 +3,10 @@ import TestSupport
 import Testing
 import SQLiteStorage
 import Storage
+import StoreTestSupport
 
+/// A copy of the database file and its companions reveals no secret (key rotation itself is
+/// tested against every backend in StoreContractTests).
 @Suite struct SecrecyTests {
     static let secrets = [
         "par_live_SECRET-api-key-0123456789", "code-SECRET-abcdef", "access-SECRET-abcdef", "refresh-SECRET-abcdef",
@@ -61,61 +64,6 @@ import Storage
             }
             // The check itself can see clear text: the task label is stored as is.
             #expect(afterClose.values.contains { $0.range(of: Data("Question trun_1".utf8)) != nil })
-        }
-    }
-
-    @Test func rowsSealedUnderAnOldKeyOpenAfterResealWithOnlyTheNewKey() async throws {
-        try await withTemporaryDirectory { directory in
-            let path = directory.appendingPathComponent("store.sqlite").path
-            let clock = TestClock()
-            let old = try await makeStore(path: path, keyring: Keys.keyring("old"), clock: clock)
-            try await old.seedGrant(clock: clock)
-            try await old.saveTask(Sample.task(id: "trun_1", at: clock.now), credential: "cred-1")
-            try await old.createPending(Sample.pending(at: clock.now), browserBinding: "b", csrf: "c")
-            _ = try await old.approvePending(
-                id: "pnd_1", browserBinding: "b", csrf: "c", state: "s", upstreamVerifier: "v", stateLifetime: 600
-            )
-            try old.close()
-
-            // Before re-sealing, a store with only the new key cannot open the old rows.
-            let newOnlyBefore = try await makeStore(path: path, keyring: Keys.keyring("new"), clock: clock)
-            await #expect(throws: SealingError.unknownKey("old")) {
-                try await newOnlyBefore.principal(forAccessToken: "access-1")
-            }
-            try newOnlyBefore.close()
-
-            let rotating = try await makeStore(path: path, keyring: Keys.keyring("new", "old"), clock: clock)
-            #expect(try await rotating.resealWithCurrentKey() == 3)
-            #expect(try await rotating.resealWithCurrentKey() == 0)
-            try rotating.close()
-
-            let newOnly = try await makeStore(path: path, keyring: Keys.keyring("new"), clock: clock)
-            #expect(try await newOnly.principal(forAccessToken: "access-1")?.apiKey == Sample.apiKey)
-            #expect(try await newOnly.taskCredential(id: "trun_1") == "cred-1")
-            guard case .valid(_, let verifier) = try await newOnly.takePending(state: "s", browserBinding: "b") else {
-                Issue.record("pending verifier did not open")
-                return
-            }
-            #expect(verifier == "v")
-        }
-    }
-
-    @Test func resealCoversMoreThanOneBatch() async throws {
-        try await withTemporaryDirectory { directory in
-            let path = directory.appendingPathComponent("store.sqlite").path
-            let clock = TestClock()
-            let old = try await makeStore(path: path, keyring: Keys.keyring("old"), clock: clock)
-            for index in 0..<250 {
-                try await old.saveTask(Sample.task(id: "trun_\(index)", at: clock.now), credential: "cred-\(index)")
-            }
-            try old.close()
-            let rotating = try await makeStore(path: path, keyring: Keys.keyring("new", "old"), clock: clock)
-            #expect(try await rotating.resealWithCurrentKey() == 250)
-            try rotating.close()
-            let newOnly = try await makeStore(path: path, keyring: Keys.keyring("new"), clock: clock)
-            for index in [0, 99, 100, 249] {
-                #expect(try await newOnly.taskCredential(id: "trun_\(index)") == "cred-\(index)")
-            }
         }
     }
 }

@@ -1,14 +1,15 @@
 import Foundation
 import TestSupport
 import Testing
-import SQLiteStorage
 import Storage
+import StoreTestSupport
 
 @Suite struct TaskRegistryTests {
     let clock = TestClock()
 
-    @Test func savesReadsAndOpensTheCredential() async throws {
-        let store = try await makeStore(clock: clock)
+    @Test(arguments: StoreBackend.allCases)
+    func savesReadsAndOpensTheCredential(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore(clock: clock)
         var task = Sample.task(id: "tgrp_1", at: clock.now)
         task.kind = "group"
         task.runCount = 12
@@ -19,8 +20,9 @@ import Storage
         #expect(try await store.taskCredential(id: "nope") == nil)
     }
 
-    @Test func saveIsAnUpsert() async throws {
-        let store = try await makeStore(clock: clock)
+    @Test(arguments: StoreBackend.allCases)
+    func saveIsAnUpsert(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore(clock: clock)
         var task = Sample.task(id: "trun_1", at: clock.now)
         try await store.saveTask(task, credential: "cred-1")
         task.label = "Updated"
@@ -30,8 +32,9 @@ import Storage
         #expect(try await store.recentTasks(owner: "u_owner", limit: 10).count == 1)
     }
 
-    @Test func recentTasksAreTheOwnersNewestFirstUpToTheLimit() async throws {
-        let store = try await makeStore(clock: clock)
+    @Test(arguments: StoreBackend.allCases)
+    func recentTasksAreTheOwnersNewestFirstUpToTheLimit(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore(clock: clock)
         for index in 0..<5 {
             try await store.saveTask(Sample.task(id: "trun_\(index)", at: clock.now), credential: "c")
             try await store.saveTask(Sample.task(id: "trun_other_\(index)", owner: "u_other", at: clock.now), credential: "c")
@@ -47,8 +50,9 @@ import Storage
         #expect(try await store.recentTasks(owner: "u_nobody", limit: 10).isEmpty)
     }
 
-    @Test func rotatingTheNonceKeepsEverythingElse() async throws {
-        let store = try await makeStore(clock: clock)
+    @Test(arguments: StoreBackend.allCases)
+    func rotatingTheNonceKeepsEverythingElse(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore(clock: clock)
         let task = Sample.task(id: "trun_1", at: clock.now, nonce: "nonce-1")
         try await store.saveTask(task, credential: "cred-1")
         var expected = task

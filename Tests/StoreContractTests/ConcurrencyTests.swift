@@ -1,15 +1,15 @@
 import Foundation
+import Storage
+import StoreTestSupport
 import TestSupport
 import Testing
-import SQLiteStorage
-import Storage
 
 @Suite struct ConcurrencyTests {
-    @Test func concurrentWritersOnOneFileFromTwoStoresNeverSeeALockedDatabase() async throws {
-        try await withTemporaryDirectory { directory in
-            let path = directory.appendingPathComponent("store.sqlite").path
+    @Test(arguments: StoreBackend.allCases)
+    func concurrentWritersOnOneDatabaseFromTwoStoresNeverSeeALockedDatabase(backend: StoreBackend) async throws {
+        try await backend.withSharedDatabase { database in
             let clock = TestClock()
-            let server = try await makeStore(path: path, clock: clock)
+            let server = try await backend.makeStore(clock: clock, database: database)
             try await server.saveClient(Sample.client(at: clock.now), secret: nil)
 
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -33,8 +33,8 @@ import Storage
                     }
                 }
                 group.addTask {
-                    // A second store on the same file, like the admin CLI, opened while the server writes.
-                    let admin = try await makeStore(path: path, clock: clock, migrate: false)
+                    // A second store on the same database, like the admin CLI, opened while the server writes.
+                    let admin = try await backend.makeStore(clock: clock, database: database, migrate: false)
                     #expect(try await admin.migrate() == [])
                     for index in 0..<50 {
                         let grantID = try await admin.createGrant(
@@ -56,7 +56,7 @@ import Storage
                 try await group.waitForAll()
             }
 
-            let admin = try await makeStore(path: path, clock: clock, migrate: false)
+            let admin = try await backend.makeStore(clock: clock, database: database, migrate: false)
             #expect(try await admin.listGrants().count == 8 * 50 + 50)
             #expect(try await server.listTokens().count == 8 * 50 * 2 + 50)
             #expect(try await server.recentTasks(owner: "u_owner", limit: 100).count == 50)

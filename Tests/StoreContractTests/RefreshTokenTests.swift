@@ -1,73 +1,14 @@
 import Foundation
 import TestSupport
 import Testing
-import SQLiteStorage
 import Storage
-
-@Suite struct AccessTokenTests {
-    let clock = TestClock()
-
-    @Test func principalResolvesWithTheAPIKey() async throws {
-        let store = try await makeStore(clock: clock)
-        let grantID = try await store.seedGrant(clock: clock, scope: "tasks:read tasks:write")
-        let principal = try #require(try await store.principal(forAccessToken: "access-1"))
-        #expect(principal.apiKey == Sample.apiKey)
-        #expect(principal.grantID == grantID)
-        #expect(principal.clientID == "client-a")
-        #expect(principal.userID == store.userIDs.id(forAPIKey: Sample.apiKey))
-        #expect(principal.scope == "tasks:read tasks:write")
-        #expect(principal.resource == Sample.resource)
-        #expect(principal.expiresAt == clock.now.addingTimeInterval(3600))
-        #expect(principal.tokenID.hasPrefix("tok_") && principal.tokenID.count == 20)
-
-        #expect(try await store.principal(forAccessToken: "nope") == nil)
-        #expect(try await store.principal(forAccessToken: "refresh-1") == nil)
-    }
-
-    @Test func expiredAccessTokenResolvesToNil() async throws {
-        let store = try await makeStore(clock: clock)
-        try await store.seedGrant(clock: clock, accessLifetime: 3600)
-        clock.advance(3599)
-        #expect(try await store.principal(forAccessToken: "access-1") != nil)
-        clock.advance(1)
-        #expect(try await store.principal(forAccessToken: "access-1") == nil)
-    }
-
-    @Test func adminRevocationTakesEffectOnTheNextCall() async throws {
-        let store = try await makeStore(clock: clock)
-        try await store.seedGrant(clock: clock)
-        let principal = try #require(try await store.principal(forAccessToken: "access-1"))
-        #expect(try await store.revokeToken(id: principal.tokenID) == 1)
-        #expect(try await store.principal(forAccessToken: "access-1") == nil)
-        #expect(try await store.revokeToken(id: principal.tokenID) == 0)
-    }
-
-    @Test func lastUsedIsWrittenAtMostOncePerMinute() async throws {
-        let store = try await makeStore(clock: clock)
-        let grantID = try await store.seedGrant(clock: clock)
-        func lastUsed() async throws -> (token: Date?, grant: Date?) {
-            let token = try await store.listTokens(grantID: grantID).first { $0.kind == .access }
-            let grant = try await store.listGrants().first { $0.id == grantID }
-            return (token?.lastUsedAt, grant?.lastUsedAt)
-        }
-        let start = clock.now
-        #expect(try await lastUsed() == (nil, nil))
-        _ = try await store.principal(forAccessToken: "access-1")
-        #expect(try await lastUsed() == (start, start))
-        clock.advance(59)
-        _ = try await store.principal(forAccessToken: "access-1")
-        #expect(try await lastUsed() == (start, start))
-        clock.advance(1)
-        _ = try await store.principal(forAccessToken: "access-1")
-        #expect(try await lastUsed() == (clock.now, clock.now))
-    }
-}
+import StoreTestSupport
 
 @Suite struct RefreshTokenTests {
     let clock = TestClock()
 
     func rotate(
-        _ store: SQLiteStore, _ token: String, client: String = "client-a", scope: String? = nil, newAccess: String,
+        _ store: any ServerStore, _ token: String, client: String = "client-a", scope: String? = nil, newAccess: String,
         newRefresh: String
     ) async throws -> RefreshOutcome {
         // Each request here arrives after the one before it has finished: a second later.
@@ -78,8 +19,9 @@ import Storage
         )
     }
 
-    @Test func presentationsInFlightAlongsideTheRotationAreRefusedAndChangeNothing() async throws {
-        let store = try await makeStore(clock: clock)
+    @Test(arguments: StoreBackend.allCases)
+    func presentationsInFlightAlongsideTheRotationAreRefusedAndChangeNothing(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore(clock: clock)
         let grantID = try await store.seedGrant(clock: clock)
         let presented = clock.now
         clock.advance(1)
@@ -109,14 +51,15 @@ import Storage
         #expect(try await rotate(store, "refresh-1", newAccess: "access-4", newRefresh: "refresh-4") == .reused)
     }
 
-    func states(_ store: SQLiteStore, _ grantID: String) async throws -> [TokenState] {
+    func states(_ store: any ServerStore, _ grantID: String) async throws -> [TokenState] {
         try await store.listTokens(grantID: grantID).filter { $0.kind == .refresh }.sorted { $0.id < $1.id }.map(\.state)
     }
 
-    @Test func rotationHonoursThePreviousTokenOnceThenRevokesOnReuse() async throws {
-        let store = try await makeStore(clock: clock)
+    @Test(arguments: StoreBackend.allCases)
+    func rotationHonoursThePreviousTokenOnceThenRevokesOnReuse(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore(clock: clock)
         let grantID = try await store.seedGrant(clock: clock)
-        let userID = store.userIDs.id(forAPIKey: Sample.apiKey)
+        let userID = Keys.userIDs.id(forAPIKey: Sample.apiKey)
         let expected = RefreshOutcome.rotated(
             GrantScope(grantID: grantID, clientID: "client-a", userID: userID, scope: "tasks:read tasks:write", resource: Sample.resource)
         )
@@ -144,8 +87,9 @@ import Storage
         #expect(try await store.listGrants().isEmpty)
     }
 
-    @Test func aSupersededNewerTokenIsAlsoRetired() async throws {
-        let store = try await makeStore(clock: clock)
+    @Test(arguments: StoreBackend.allCases)
+    func aSupersededNewerTokenIsAlsoRetired(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore(clock: clock)
         try await store.seedGrant(clock: clock)
         _ = try await rotate(store, "refresh-1", newAccess: "access-2", newRefresh: "refresh-2")
         _ = try await rotate(store, "refresh-1", newAccess: "access-3", newRefresh: "refresh-3")
@@ -154,8 +98,9 @@ import Storage
         #expect(try await store.principal(forAccessToken: "access-3") == nil)
     }
 
-    @Test func activeTokenRotatesTwiceInARow() async throws {
-        let store = try await makeStore(clock: clock)
+    @Test(arguments: StoreBackend.allCases)
+    func activeTokenRotatesTwiceInARow(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore(clock: clock)
         try await store.seedGrant(clock: clock)
         guard case .rotated = try await rotate(store, "refresh-1", newAccess: "access-2", newRefresh: "refresh-2") else {
             Issue.record("first rotation failed")
@@ -169,8 +114,9 @@ import Storage
         #expect(try await rotate(store, "refresh-1", newAccess: "access-4", newRefresh: "refresh-4") == .reused)
     }
 
-    @Test func anotherClientsRefreshTokenIsInvalidAndChangesNothing() async throws {
-        let store = try await makeStore(clock: clock)
+    @Test(arguments: StoreBackend.allCases)
+    func anotherClientsRefreshTokenIsInvalidAndChangesNothing(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore(clock: clock)
         let grantID = try await store.seedGrant(clock: clock)
         try await store.saveClient(Sample.client(id: "client-b", at: clock.now), secret: nil)
         #expect(try await rotate(store, "refresh-1", client: "client-b", newAccess: "access-2", newRefresh: "refresh-2") == .invalid)
@@ -182,8 +128,9 @@ import Storage
         }
     }
 
-    @Test func expiredOrUnknownRefreshTokenIsInvalid() async throws {
-        let store = try await makeStore(clock: clock)
+    @Test(arguments: StoreBackend.allCases)
+    func expiredOrUnknownRefreshTokenIsInvalid(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore(clock: clock)
         try await store.seedGrant(clock: clock, refreshLifetime: 100)
         #expect(try await rotate(store, "nope", newAccess: "a", newRefresh: "r") == .invalid)
         #expect(try await rotate(store, "access-1", newAccess: "a", newRefresh: "r") == .invalid)
@@ -191,8 +138,9 @@ import Storage
         #expect(try await rotate(store, "refresh-1", newAccess: "a", newRefresh: "r") == .invalid)
     }
 
-    @Test func scopeMayNarrowButNotWiden() async throws {
-        let store = try await makeStore(clock: clock)
+    @Test(arguments: StoreBackend.allCases)
+    func scopeMayNarrowButNotWiden(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore(clock: clock)
         let grantID = try await store.seedGrant(clock: clock, scope: "tasks:read tasks:write")
 
         #expect(
@@ -220,50 +168,5 @@ import Storage
             return
         }
         #expect(full.scope == "tasks:read tasks:write")
-    }
-}
-
-@Suite struct RevocationTests {
-    let clock = TestClock()
-
-    func store() async throws -> SQLiteStore {
-        let store = try await makeStore(clock: clock)
-        try await store.seedGrant(clock: clock)
-        try await store.saveClient(Sample.client(id: "client-b", at: clock.now), secret: nil)
-        return store
-    }
-
-    @Test func anotherClientCannotRevoke() async throws {
-        let store = try await store()
-        #expect(try await store.revoke(token: "access-1", clientID: "client-b") == false)
-        #expect(try await store.revoke(token: "refresh-1", clientID: "client-b") == false)
-        #expect(try await store.principal(forAccessToken: "access-1") != nil)
-        #expect(try await store.listTokens().count == 2)
-    }
-
-    @Test func unknownTokenIsANoOp() async throws {
-        let store = try await store()
-        #expect(try await store.revoke(token: "nope", clientID: "client-a") == false)
-        #expect(try await store.listTokens().count == 2)
-    }
-
-    @Test func accessTokenRevokesOnlyItself() async throws {
-        let store = try await store()
-        #expect(try await store.revoke(token: "access-1", clientID: "client-a"))
-        #expect(try await store.principal(forAccessToken: "access-1") == nil)
-        guard case .rotated = try await store.rotateRefreshToken(
-            "refresh-1", clientID: "client-a", requestedScope: nil, newAccessToken: "access-2", accessLifetime: 60,
-            newRefreshToken: "refresh-2", refreshLifetime: 60
-        ) else {
-            Issue.record("the refresh token should survive")
-            return
-        }
-    }
-
-    @Test func refreshTokenRevokesTheWholeGrant() async throws {
-        let store = try await store()
-        #expect(try await store.revoke(token: "refresh-1", clientID: "client-a"))
-        #expect(try await store.principal(forAccessToken: "access-1") == nil)
-        #expect(try await store.listGrants().isEmpty)
     }
 }

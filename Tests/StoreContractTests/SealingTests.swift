@@ -1,11 +1,12 @@
 import Crypto
 import Foundation
 import Testing
-import SQLiteStorage
 import Storage
+import StoreTestSupport
 
 private let keyBytes = Data((0..<32).map { UInt8($0 * 7 % 256) })
 
+/// The keyring and user ids every backend uses (no store involved).
 @Suite struct SealingTests {
     @Test func parsesStandardAndURLSafeBase64() throws {
         let standard = keyBytes.base64EncodedString()
@@ -91,14 +92,14 @@ private let keyBytes = Data((0..<32).map { UInt8($0 * 7 % 256) })
         #expect(try Keys.keyring("new", "old").open(sealed, context: "c") == "v")
     }
 
-    @Test func userIDIsAKeyedHashOfTheAPIKey() async throws {
-        let store = try await makeStore(migrate: false)
-        let id = store.userIDs.id(forAPIKey: Sample.apiKey)
+    @Test func userIDIsAKeyedHashOfTheAPIKey() {
+        let userIDs = UserIDs(key: Keys.userID)
+        let id = userIDs.id(forAPIKey: Sample.apiKey)
         #expect(id.hasPrefix("u_"))
         #expect(id.count == 26)
         #expect(id.dropFirst(2).allSatisfy { $0.isHexDigit && !$0.isUppercase })
-        #expect(store.userIDs.id(forAPIKey: Sample.apiKey) == id)
-        #expect(store.userIDs.id(forAPIKey: Sample.apiKey + "x") != id)
+        #expect(userIDs.id(forAPIKey: Sample.apiKey) == id)
+        #expect(userIDs.id(forAPIKey: Sample.apiKey + "x") != id)
         let mac = HMAC<SHA256>.authenticationCode(for: Data(Sample.apiKey.utf8), using: Keys.userID)
         let hex = mac.map { String(format: "%02x", $0) }.joined()
         #expect(id == "u_" + hex.prefix(24))

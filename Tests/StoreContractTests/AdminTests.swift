@@ -2,75 +2,15 @@ import Crypto
 import Foundation
 import TestSupport
 import Testing
-import SQLiteStorage
 import Storage
-
-@Suite struct ClientTests {
-    let clock = TestClock()
-
-    @Test func savesAndReadsAClient() async throws {
-        let store = try await makeStore(clock: clock)
-        var client = Sample.client(at: clock.now)
-        client.kind = .metadataDocument
-        client.redirectURIs = ["https://a.example/cb", "http://127.0.0.1/cb"]
-        client.expiresAt = clock.now.addingTimeInterval(100)
-        try await store.saveClient(client, secret: nil)
-        #expect(try await store.client(id: "client-a") == client)
-        #expect(try await store.client(id: "nope") == nil)
-        clock.advance(100)
-        #expect(try await store.client(id: "client-a") == nil)
-    }
-
-    @Test func verifiesTheSecretByHash() async throws {
-        let store = try await makeStore(clock: clock)
-        var client = Sample.client(at: clock.now)
-        client.tokenEndpointAuthMethod = "client_secret_post"
-        try await store.saveClient(client, secret: "s3cret")
-        try await store.saveClient(Sample.client(id: "public", at: clock.now), secret: nil)
-        #expect(try await store.verifyClientSecret(clientID: "client-a", secret: "s3cret"))
-        #expect(try await store.verifyClientSecret(clientID: "client-a", secret: "s3cret ") == false)
-        #expect(try await store.verifyClientSecret(clientID: "public", secret: "") == false)
-        #expect(try await store.verifyClientSecret(clientID: "nope", secret: "s3cret") == false)
-    }
-
-    @Test func upsertKeepsGrantsCreationAndLastUse() async throws {
-        let store = try await makeStore(clock: clock)
-        let created = clock.now
-        try await store.seedGrant(clock: clock)
-        clock.advance(10)
-        try await store.touchClient(id: "client-a")
-        let touched = clock.now
-        clock.advance(10)
-        var updated = Sample.client(name: "Renamed", at: clock.now)
-        updated.expiresAt = clock.now.addingTimeInterval(1000)
-        try await store.saveClient(updated, secret: nil)
-
-        let client = try #require(try await store.client(id: "client-a"))
-        #expect(client.name == "Renamed")
-        #expect(client.createdAt == created)
-        #expect(client.lastUsedAt == touched)
-        #expect(client.expiresAt == updated.expiresAt)
-        #expect(try await store.principal(forAccessToken: "access-1") != nil)
-    }
-
-    @Test func deletingAClientCascades() async throws {
-        let store = try await makeStore(clock: clock)
-        try await store.seedGrant(clock: clock)
-        try await store.createPending(Sample.pending(at: clock.now), browserBinding: "b", csrf: "c")
-        #expect(try await store.deleteClient(id: "client-a"))
-        #expect(try await store.deleteClient(id: "client-a") == false)
-        #expect(try await store.principal(forAccessToken: "access-1") == nil)
-        #expect(try await store.listGrants().isEmpty)
-        #expect(try await store.listTokens().isEmpty)
-        #expect(try await store.pendingForConsent(id: "pnd_1", browserBinding: "b") == nil)
-    }
-}
+import StoreTestSupport
 
 @Suite struct AdminTests {
     let clock = TestClock()
 
-    @Test func listsCarryNoSecrets() async throws {
-        let store = try await makeStore(clock: clock)
+    @Test(arguments: StoreBackend.allCases)
+    func listsCarryNoSecrets(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore(clock: clock)
         var client = Sample.client(at: clock.now)
         client.tokenEndpointAuthMethod = "client_secret_basic"
         try await store.saveClient(client, secret: "client-secret-XYZ")
@@ -100,24 +40,26 @@ import Storage
         }
     }
 
-    @Test func listsFilter() async throws {
-        let store = try await makeStore(clock: clock)
+    @Test(arguments: StoreBackend.allCases)
+    func listsFilter(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore(clock: clock)
         let first = try await store.seedGrant(clock: clock, apiKey: "key-1", code: "c1", access: "a1", refresh: "r1")
         clock.advance(1)
         let second = try await store.seedGrant(
             clock: clock, clientID: "client-b", apiKey: "key-2", code: "c2", access: "a2", refresh: nil
         )
-        let user1 = store.userIDs.id(forAPIKey: "key-1")
+        let user1 = Keys.userIDs.id(forAPIKey: "key-1")
         #expect(try await store.listGrants().map(\.id) == [second, first])
-        #expect(try await store.listGrants(userID: user1).map(\.id) == [first])
-        #expect(try await store.listGrants(clientID: "client-b").map(\.id) == [second])
+        #expect(try await store.listGrants(userID: user1, clientID: nil).map(\.id) == [first])
+        #expect(try await store.listGrants(userID: nil, clientID: "client-b").map(\.id) == [second])
         #expect(try await store.listGrants(userID: user1, clientID: "client-b").isEmpty)
         #expect(try await store.listTokens(grantID: second).map(\.kind) == [.access])
         #expect(try await store.listTokens().count == 3)
     }
 
-    @Test func revokesGrantsByUserClientAndID() async throws {
-        let store = try await makeStore(clock: clock)
+    @Test(arguments: StoreBackend.allCases)
+    func revokesGrantsByUserClientAndID(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore(clock: clock)
         let a1 = try await store.seedGrant(clock: clock, apiKey: "key-1", code: "c1", access: "a1", refresh: "r1")
         try await store.seedGrant(clock: clock, apiKey: "key-1", code: "c2", access: "a2", refresh: "r2")
         try await store.seedGrant(clock: clock, clientID: "client-b", apiKey: "key-2", code: "c3", access: "a3", refresh: "r3")
@@ -128,7 +70,7 @@ import Storage
         #expect(try await store.principal(forAccessToken: "a1") == nil)
         #expect(try await store.principal(forAccessToken: "a2") != nil)
 
-        #expect(try await store.revokeGrants(userID: store.userIDs.id(forAPIKey: "key-1")) == 1)
+        #expect(try await store.revokeGrants(userID: Keys.userIDs.id(forAPIKey: "key-1")) == 1)
         #expect(try await store.principal(forAccessToken: "a2") == nil)
 
         #expect(try await store.revokeGrants(clientID: "client-b") == 2)
@@ -138,8 +80,9 @@ import Storage
         #expect(try await store.listClients().count == 2)
     }
 
-    @Test func purgeRemovesOnlyWhatIsExpired() async throws {
-        let store = try await makeStore(clock: clock)
+    @Test(arguments: StoreBackend.allCases)
+    func purgeRemovesOnlyWhatIsExpired(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore(clock: clock)
         let start = clock.now
         // A client whose registration expires, holding a live grant: kept.
         var expiring = Sample.client(id: "expiring-used", expiresAt: start.addingTimeInterval(100), at: start)
@@ -179,8 +122,9 @@ import Storage
         #expect(try await store.listClients().map(\.id).sorted() == ["client-a", "expiring-used"])
     }
 
-    @Test func usedCodeIsStillDetectedAsReplayUntilPurged() async throws {
-        let store = try await makeStore(clock: clock)
+    @Test(arguments: StoreBackend.allCases)
+    func usedCodeIsStillDetectedAsReplayUntilPurged(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore(clock: clock)
         try await store.seedGrant(clock: clock, code: "c1")
         clock.advance(120)  // past the code's 60 s lifetime, within the hour it is kept
         #expect(try await store.purgeExpired().codes == 0)
