@@ -7,7 +7,7 @@ import StoreTestSupport
 private let keyBytes = Data((0..<32).map { UInt8($0 * 7 % 256) })
 
 /// The keyring and user ids every backend uses (no store involved).
-@Suite struct SealingTests {
+@Suite struct SealingKeyringTests {
     @Test func parsesStandardAndURLSafeBase64() throws {
         let standard = keyBytes.base64EncodedString()
         let urlSafe = keyBytes.base64EncodedString()
