@@ -33,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
         .package(url: "https://github.com/apple/swift-configuration.git", exact: "1.4.0"),
         .package(url: "https://github.com/apple/swift-system.git", exact: "1.8.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", exact: "1.33.2"),
     ],
     targets: [
         // Arbitrary JSON as a value type, shared by every module that speaks JSON.
@@ -139,6 +140,21 @@ let package = Package(
                 "Storage",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            resources: [.copy("migrations")],
+            swiftSettings: swiftSettings
+        ),
+
+        // `PostgresStore`: the `ServerStore` in PostgreSQL through postgres-nio's `PostgresClient`, for
+        // several replicas on one database (race-free by guarded writes and row locks). Schema in the
+        // numbered SQL files of its `migrations/`, translated from SQLiteStorage's.
+        .target(
+            name: "PostgresStorage",
+            dependencies: [
+                "Storage",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("migrations")],
             swiftSettings: swiftSettings
@@ -367,6 +383,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Runs against a real PostgreSQL cluster named by TASK_MCP_TEST_POSTGRES_URL; skipped when unset.
+        .testTarget(
+            name: "PostgresStorageTests",
+            dependencies: [
+                "TestSupport",
+                "Storage",
+                "PostgresStorage",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

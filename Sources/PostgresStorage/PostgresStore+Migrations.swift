@@ -1,0 +1,145 @@
+import Foundation
+import PostgresNIO
+import Storage
+
+/// Why the schema could not be brought up to date (the cases of SQLiteStorage's `MigrationError`).
+public enum PostgresMigrationError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The bundled `migrations` resource directory could not be found or read.
+    case resourcesMissing(String)
+    /// A `.sql` file in the bundle is not named `<number>_<name>.sql`, or two share a number.
+    case invalidFileName(String)
+    /// The database records migrations this build does not know: it was migrated by a newer version.
+    case unknownAppliedMigrations([String])
+
+    /// A sentence for logs and operators.
+    public var description: String {
+        switch self {
+        case .resourcesMissing(let detail):
+            "the bundled migrations could not be read: \(detail)"
+        case .invalidFileName(let name):
+            "migration file \"\(name)\" must be named <number>_<name>.sql with a unique number"
+        case .unknownAppliedMigrations(let names):
+            "the database records migrations this build does not know (a newer schema): \(names.joined(separator: ", "))"
+        }
+    }
+}
+
+extension PostgresStore {
+    /// The advisory lock every migrating replica takes (transaction-scoped, so a pooler cannot
+    /// strand it): an arbitrary constant, "task-mcp" in ASCII.
+    static let migrationLockKey: Int64 = 0x7461_736B_2D6D_6370
+
+    /// Plain numbered `.sql` files from the bundled `migrations` resource, in order; a
+    /// migration's name is its file name without `.sql` (e.g. `0001_oauth_and_tasks`).
+    public static func bundledMigrations() throws -> [(name: String, sql: String)] {
+        guard let directory = Bundle.module.resourceURL?.appendingPathComponent("migrations") else {
+            throw PostgresMigrationError.resourcesMissing("the PostgresStorage resource bundle has no location")
+        }
+        let files: [String]
+        do {
+            files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        } catch {
+            throw PostgresMigrationError.resourcesMissing("\(directory.path): \(error.localizedDescription)")
+        }
+        var numbered: [(number: Int, name: String, url: URL)] = []
+        for file in files where file.hasSuffix(".sql") {
+            let name = String(file.dropLast(4))
+            let digits = name.prefix { $0.isASCII && $0.isNumber }
+            guard !digits.isEmpty, name.dropFirst(digits.count).first == "_", let number = Int(digits) else {
+                throw PostgresMigrationError.invalidFileName(file)
+            }
+            numbered.append((number, name, directory.appendingPathComponent(file)))
+        }
+        numbered.sort { ($0.number, $0.name) < ($1.number, $1.name) }
+        for (previous, next) in zip(numbered, numbered.dropFirst()) where previous.number == next.number {
+            throw PostgresMigrationError.invalidFileName(next.name + ".sql")
+        }
+        return try numbered.map { entry in
+            do {
+                return (entry.name, try String(contentsOf: entry.url, encoding: .utf8))
+            } catch {
+                throw PostgresMigrationError.resourcesMissing("\(entry.url.lastPathComponent): \(error.localizedDescription)")
+            }
+        }
+    }
+
+    /// Applies pending migrations in order, each in one transaction that first takes
+    /// `pg_advisory_xact_lock` and then re-reads `schema_migrations`, so replicas starting
+    /// together apply each migration once (the others wait, then skip it). Returns the names
+    /// newly applied.
+    ///
+    /// - Throws: ``PostgresMigrationError/unknownAppliedMigrations(_:)`` if the database records a
+    ///   migration not in the bundle (a newer schema); nothing is applied then.
+    @discardableResult
+    public func migrate() async throws -> [String] {
+        try await migrate(Self.bundledMigrations())
+    }
+
+    /// Applies `migrations` (already in order); see ``migrate()``.
+    func migrate(_ migrations: [(name: String, sql: String)]) async throws -> [String] {
+        let known = Set(migrations.map(\.name))
+        let now = now
+        let logger = logger
+        var applied: [String] = []
+        // An empty list still checks for unknown applied migrations.
+        for migration in migrations.isEmpty ? [nil] : migrations.map(Optional.some) {
+            let statements = migration.map { Self.statements(of: $0.sql) } ?? []
+            let name = migration?.name
+            let didApply = try await transaction { connection in
+                try await connection.rows("SELECT pg_advisory_xact_lock(\(Self.migrationLockKey))", logger: logger)
+                try await connection.rows(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at double precision)",
+                    logger: logger)
+                let recorded = try await connection.rows("SELECT name FROM schema_migrations", logger: logger)
+                    .map { try $0.decode(String.self) }
+                let unknown = recorded.filter { !known.contains($0) }.sorted()
+                guard unknown.isEmpty else { throw PostgresMigrationError.unknownAppliedMigrations(unknown) }
+                guard let name, !recorded.contains(name) else { return false }
+                for statement in statements {
+                    try await connection.rows(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.rows(
+                    "INSERT INTO schema_migrations (name, applied_at) VALUES (\(name), \(now))", logger: logger)
+                return true
+            }
+            if didApply, let name { applied.append(name) }
+        }
+        return applied
+    }
+
+    /// A migration file's statements: `--` comments removed, split at every `;` that ends a line
+    /// (the extended protocol postgres-nio speaks takes one statement at a time).
+    static func statements(of sql: String) -> [String] {
+        var statements: [String] = []
+        var current = ""
+        for line in sql.split(separator: "\n", omittingEmptySubsequences: false) {
+            let code = line.range(of: "--").map { line[..<$0.lowerBound] } ?? line[...]
+            let trimmed = code.trimmingCharacters(in: .whitespaces)
+            guard !trimmed.isEmpty else { continue }
+            current += trimmed + "\n"
+            if trimmed.hasSuffix(";") {
+                statements.append(String(current.dropLast(2)))
+                current = ""
+            }
+        }
+        let rest = current.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !rest.isEmpty { statements.append(rest) }
+        return statements
+    }
+
+    /// Readiness: the bundled migrations not applied yet (empty when ready).
+    public func pendingMigrations() async throws -> [String] {
+        let bundled = try Self.bundledMigrations().map(\.name)
+        let exists = try await rows("SELECT to_regclass('schema_migrations') IS NOT NULL").first?.decode(Bool.self) ?? false
+        guard exists else { return bundled }
+        let applied = Set(try await rows("SELECT name FROM schema_migrations").map { try $0.decode(String.self) })
+        return bundled.filter { !applied.contains($0) }
+    }
+
+    /// Grants holding at least one unexpired access or refresh token in use (not superseded).
+    public func activeGrantCount() async throws -> Int {
+        try await rows(
+            "SELECT count(DISTINCT grant_id)::bigint FROM tokens WHERE expires_at > \(now) AND state = 'active'"
+        ).first?.decode(Int.self) ?? 0
+    }
+}
