@@ -349,6 +349,9 @@ let package = Package(
                 "StoreTestSupport",
                 "Storage",
                 "SQLiteStorage",
+                "PostgresStorage",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings

@@ -18,6 +18,24 @@ if grep -E "^$(pwd)/(Sources|Tests)/.*: warning:" "$build_log" | sort -u | grep 
     exit 1
 fi
 
+echo "==> PostgreSQL for the store tests"
+# The PostgreSQL store's tests run against a throwaway cluster (Debian's postgresql package);
+# TASK_MCP_TEST_POSTGRES_URL may name one instead. Without either they are skipped, unless
+# REQUIRE_POSTGRES=1 (as in CI), which makes a missing cluster an error.
+if [ -z "${TASK_MCP_TEST_POSTGRES_URL:-}" ]; then
+    pg_dir="$(mktemp -d /tmp/task-mcp-pg.XXXXXX)"
+    trap 'rm -f "$build_log"; bash scripts/postgres-cluster.sh stop "$pg_dir"' EXIT
+    if url="$(bash scripts/postgres-cluster.sh start "$pg_dir")"; then
+        export TASK_MCP_TEST_POSTGRES_URL="$url"
+        echo "started $url"
+    elif [ "${REQUIRE_POSTGRES:-0}" = 1 ]; then
+        echo "could not start PostgreSQL, which REQUIRE_POSTGRES=1 asks for" >&2
+        exit 1
+    else
+        echo "PostgreSQL not available: its store tests are skipped"
+    fi
+fi
+
 echo "==> swift test"
 swift test --skip-build
 
