@@ -2,65 +2,14 @@ import Foundation
 import PostgresNIO
 import Storage
 
-/// Why the schema could not be brought up to date (the cases of SQLiteStorage's `MigrationError`).
-public enum PostgresMigrationError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The bundled `migrations` resource directory could not be found or read.
-    case resourcesMissing(String)
-    /// A `.sql` file in the bundle is not named `<number>_<name>.sql`, or two share a number.
-    case invalidFileName(String)
-    /// The database records migrations this build does not know: it was migrated by a newer version.
-    case unknownAppliedMigrations([String])
-
-    /// A sentence for logs and operators.
-    public var description: String {
-        switch self {
-        case .resourcesMissing(let detail):
-            "the bundled migrations could not be read: \(detail)"
-        case .invalidFileName(let name):
-            "migration file \"\(name)\" must be named <number>_<name>.sql with a unique number"
-        case .unknownAppliedMigrations(let names):
-            "the database records migrations this build does not know (a newer schema): \(names.joined(separator: ", "))"
-        }
-    }
-}
-
 extension PostgresStore {
     /// The advisory lock every migrating replica takes (transaction-scoped, so a pooler cannot
     /// strand it): an arbitrary constant, "task-mcp" in ASCII.
     static let migrationLockKey: Int64 = 0x7461_736B_2D6D_6370
 
-    /// Plain numbered `.sql` files from the bundled `migrations` resource, in order; a
-    /// migration's name is its file name without `.sql` (e.g. `0001_oauth_and_tasks`).
+    /// Plain numbered `.sql` files from the bundled `migrations` resource, in order (``MigrationFiles``).
     public static func bundledMigrations() throws -> [(name: String, sql: String)] {
-        guard let directory = Bundle.module.resourceURL?.appendingPathComponent("migrations") else {
-            throw PostgresMigrationError.resourcesMissing("the PostgresStorage resource bundle has no location")
-        }
-        let files: [String]
-        do {
-            files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
-        } catch {
-            throw PostgresMigrationError.resourcesMissing("\(directory.path): \(error.localizedDescription)")
-        }
-        var numbered: [(number: Int, name: String, url: URL)] = []
-        for file in files where file.hasSuffix(".sql") {
-            let name = String(file.dropLast(4))
-            let digits = name.prefix { $0.isASCII && $0.isNumber }
-            guard !digits.isEmpty, name.dropFirst(digits.count).first == "_", let number = Int(digits) else {
-                throw PostgresMigrationError.invalidFileName(file)
-            }
-            numbered.append((number, name, directory.appendingPathComponent(file)))
-        }
-        numbered.sort { ($0.number, $0.name) < ($1.number, $1.name) }
-        for (previous, next) in zip(numbered, numbered.dropFirst()) where previous.number == next.number {
-            throw PostgresMigrationError.invalidFileName(next.name + ".sql")
-        }
-        return try numbered.map { entry in
-            do {
-                return (entry.name, try String(contentsOf: entry.url, encoding: .utf8))
-            } catch {
-                throw PostgresMigrationError.resourcesMissing("\(entry.url.lastPathComponent): \(error.localizedDescription)")
-            }
-        }
+        try MigrationFiles.read(Bundle.module.resourceURL?.appendingPathComponent("migrations"), of: "PostgresStorage")
     }
 
     /// Applies pending migrations in order, each in one transaction that first takes
@@ -68,7 +17,7 @@ extension PostgresStore {
     /// together apply each migration once (the others wait, then skip it). Returns the names
     /// newly applied.
     ///
-    /// - Throws: ``PostgresMigrationError/unknownAppliedMigrations(_:)`` if the database records a
+    /// - Throws: ``MigrationError/unknownAppliedMigrations(_:)`` if the database records a
     ///   migration not in the bundle (a newer schema); nothing is applied then.
     @discardableResult
     public func migrate() async throws -> [String] {
@@ -93,7 +42,7 @@ extension PostgresStore {
                 let recorded = try await connection.rows("SELECT name FROM schema_migrations", logger: logger)
                     .map { try $0.decode(String.self) }
                 let unknown = recorded.filter { !known.contains($0) }.sorted()
-                guard unknown.isEmpty else { throw PostgresMigrationError.unknownAppliedMigrations(unknown) }
+                guard unknown.isEmpty else { throw MigrationError.unknownAppliedMigrations(unknown) }
                 guard let name, !recorded.contains(name) else { return false }
                 for statement in statements {
                     try await connection.rows(PostgresQuery(unsafeSQL: statement), logger: logger)

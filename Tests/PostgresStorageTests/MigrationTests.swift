@@ -1,6 +1,7 @@
 import Foundation
 import PostgresNIO
 import PostgresStorage
+import Storage
 import Testing
 
 @Suite(.enabled(if: Cluster.isConfigured, "set TASK_MCP_TEST_POSTGRES_URL to run against PostgreSQL"))
@@ -33,7 +34,7 @@ struct MigrationTests {
         try await withDatabase { makeStore in
             let store = try makeStore(nil)
             try await store.client.query("INSERT INTO schema_migrations (name, applied_at) VALUES ('9999_future', 0)")
-            await #expect(throws: PostgresMigrationError.unknownAppliedMigrations(["9999_future"])) {
+            await #expect(throws: MigrationError.unknownAppliedMigrations(["9999_future"])) {
                 try await store.migrate()
             }
         }
