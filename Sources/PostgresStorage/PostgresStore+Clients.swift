@@ -78,8 +78,3 @@ extension OAuthClient {
             lastUsedAt: lastUsedAt.map(Date.init(timeIntervalSince1970:)))
     }
 }
-
-extension Date {
-    /// This time as stored (Unix seconds).
-    var unix: Double { timeIntervalSince1970 }
-}

@@ -170,6 +170,7 @@ extension PostgresStore {
         accessToken: String, accessLifetime: TimeInterval, refreshToken: String?, refreshLifetime: TimeInterval,
         extendRegistrationUntil: Date?
     ) async throws -> CodeExchange {
+        let presentedAt = presentedAt.atStoredPrecision
         let codeHash = StoredSecret.hash(code)
         let accessHash = StoredSecret.hash(accessToken)
         let refreshHash = refreshToken.map(StoredSecret.hash)

@@ -72,7 +72,7 @@ extension PostgresStore {
         _ token: String, clientID: String, requestedScope: String?, newAccessToken: String,
         accessLifetime: TimeInterval, newRefreshToken: String, refreshLifetime: TimeInterval, presentedAt: Date?
     ) async throws -> RefreshOutcome {
-        let presented = presentedAt ?? currentDate
+        let presented = (presentedAt ?? currentDate).atStoredPrecision
         let tokenHash = StoredSecret.hash(token)
         let accessHash = StoredSecret.hash(newAccessToken)
         let refreshHash = StoredSecret.hash(newRefreshToken)

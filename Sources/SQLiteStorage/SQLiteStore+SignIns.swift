@@ -212,8 +212,7 @@ extension SQLiteStore {
         let codeHash = StoredSecret.hash(code)
         let accessHash = StoredSecret.hash(accessToken)
         let refreshHash = refreshToken.map(StoredSecret.hash)
-        // Compared with stored times at their precision (Unix seconds), so that an equal moment stays equal.
-        let presentedAt = Date(unix: presentedAt.unix)
+        let presentedAt = presentedAt.atStoredPrecision
         return try await writer.write { db in
             let now = self.currentDate
             switch CodeRedemption.decide(try Self.storedCode(db, hash: codeHash), clientID: clientID, presentedAt: presentedAt, now: now) {

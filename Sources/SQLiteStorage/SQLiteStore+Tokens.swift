@@ -81,8 +81,7 @@ extension SQLiteStore {
         _ token: String, clientID: String, requestedScope: String?, newAccessToken: String,
         accessLifetime: TimeInterval, newRefreshToken: String, refreshLifetime: TimeInterval, presentedAt: Date?
     ) async throws -> RefreshOutcome {
-        // Compared with stored times at their precision (Unix seconds), so that an equal moment stays equal.
-        let presented = Date(unix: (presentedAt ?? currentDate).unix)
+        let presented = (presentedAt ?? currentDate).atStoredPrecision
         let tokenHash = StoredSecret.hash(token)
         let accessHash = StoredSecret.hash(newAccessToken)
         let refreshHash = StoredSecret.hash(newRefreshToken)

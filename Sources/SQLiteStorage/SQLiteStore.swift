@@ -62,13 +62,3 @@ public final class SQLiteStore: ServerStore {
         try keyring.open(SealedValue(keyID: keyID, combined: combined), context: context)
     }
 }
-
-extension Date {
-    /// A stored time (Unix seconds).
-    init(unix seconds: Double) {
-        self.init(timeIntervalSince1970: seconds)
-    }
-
-    /// This time as stored (Unix seconds).
-    var unix: Double { timeIntervalSince1970 }
-}

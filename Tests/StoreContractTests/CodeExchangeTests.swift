@@ -45,6 +45,32 @@ import StoreTestSupport
         #expect(try await store.listGrants().isEmpty)
     }
 
+    /// A moment Unix seconds cannot hold exactly (a clock reading, not a whole second): the loser
+    /// presented at the winner's very moment must still be judged a racer, not a replay that
+    /// revokes the winner's tokens.
+    @Test(arguments: StoreBackend.allCases)
+    func aRacerPresentedAtTheWinnersExactMomentRevokesNothing(backend: StoreBackend) async throws {
+        let clock = TestClock(Date(timeIntervalSinceReferenceDate: 721_692_800.000_002_5))
+        #expect(Date(timeIntervalSince1970: clock.now.timeIntervalSince1970) != clock.now, "the moment must not survive Unix seconds")
+        let store = try await backend.makeStore(clock: clock)
+        try await store.saveClient(Sample.client(at: clock.now), secret: nil)
+        _ = try await store.createGrant(
+            apiKey: Sample.apiKey, clientID: "client-a", scope: "tasks", resource: Sample.resource, code: "code-1",
+            codeChallenge: Sample.challenge, redirectURI: Sample.redirectURI, codeLifetime: 60)
+        let presented = clock.now
+        let exchange = { (access: String) in
+            try await store.exchangeCode(
+                "code-1", clientID: "client-a", presentedAt: presented, accepting: { _ in true }, accessToken: access,
+                accessLifetime: 3600, refreshToken: nil, refreshLifetime: 86_400, extendRegistrationUntil: nil)
+        }
+        guard case .issued = try await exchange("access-1") else {
+            Issue.record("first exchange should issue")
+            return
+        }
+        #expect(try await exchange("access-2") == .raced)
+        #expect(try await store.principal(forAccessToken: "access-1") != nil)
+    }
+
     @Test(arguments: StoreBackend.allCases)
     func aRefusedCheckUsesTheCodeUpAndRevokesTheGrant(backend: StoreBackend) async throws {
         let store = try await backend.makeStore(clock: clock)

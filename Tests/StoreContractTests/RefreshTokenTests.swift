@@ -19,6 +19,29 @@ import StoreTestSupport
         )
     }
 
+    /// A moment Unix seconds cannot hold exactly (a clock reading, not a whole second): a second
+    /// presentation at the rotation's very moment was in flight with it, so it is refused, not
+    /// honoured as a retry.
+    @Test(arguments: StoreBackend.allCases)
+    func aPresentationAtTheRotationsExactMomentIsRaced(backend: StoreBackend) async throws {
+        let clock = TestClock(Date(timeIntervalSinceReferenceDate: 721_692_800.000_002_5))
+        #expect(Date(timeIntervalSince1970: clock.now.timeIntervalSince1970) != clock.now, "the moment must not survive Unix seconds")
+        let store = try await backend.makeStore(clock: clock)
+        try await store.seedGrant(clock: clock)
+        let presented = clock.now
+        let rotate = { (suffix: String) in
+            try await store.rotateRefreshToken(
+                "refresh-1", clientID: "client-a", requestedScope: nil, newAccessToken: "access-\(suffix)", accessLifetime: 3600,
+                newRefreshToken: "refresh-\(suffix)", refreshLifetime: 86_400, presentedAt: presented)
+        }
+        guard case .rotated = try await rotate("a") else {
+            Issue.record("the first presentation should rotate")
+            return
+        }
+        #expect(try await rotate("b") == .raced)
+        #expect(try await store.principal(forAccessToken: "access-a") != nil)
+    }
+
     @Test(arguments: StoreBackend.allCases)
     func presentationsInFlightAlongsideTheRotationAreRefusedAndChangeNothing(backend: StoreBackend) async throws {
         let store = try await backend.makeStore(clock: clock)

@@ -29,7 +29,7 @@ public enum CodeRedemption {
     }
 
     /// Decides a code presentation. Times are compared as given: a backend passes `presentedAt` at
-    /// the precision it stores times, so that an equal moment stays equal.
+    /// the precision it stores times (`atStoredPrecision`), so that an equal moment stays equal.
     ///
     /// - unknown or another client's code: ``CodeExchange/invalid``;
     /// - used, and presented no later than its use (in flight alongside the winner):

@@ -55,7 +55,7 @@ public enum RefreshRotation {
     }
 
     /// Decides a refresh request. Times are compared as given: a backend passes `presentedAt` at
-    /// the precision it stores times, so that an equal moment stays equal.
+    /// the precision it stores times (`atStoredPrecision`), so that an equal moment stays equal.
     ///
     /// - unknown, expired, or another client's token: ``RefreshOutcome/invalid``;
     /// - presented no later than the moment it was consumed (it was in flight alongside the request
