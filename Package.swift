@@ -254,6 +254,8 @@ let package = Package(
                 "TaskTools",
                 "Storage",
                 "SQLiteStorage",
+                "PostgresStorage",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),

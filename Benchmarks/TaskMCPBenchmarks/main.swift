@@ -1,7 +1,10 @@
 // Benchmarks, kept apart from the tests: they print figures and compare each hot path with a
 // baseline measured in the same run on the same machine, instead of asserting absolute times.
 //
-//   swift run -c release task-mcp-benchmarks [--quick]
+//   swift run -c release task-mcp-benchmarks [--quick] [--postgres postgres://USER@HOST:PORT/DB] [--scale-only]
+//
+// With --postgres (a cluster where the benchmark may create and drop a database) the scale-out
+// section compares SQLite with PostgreSQL and one replica with three; --scale-only runs only it.
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
@@ -21,6 +24,9 @@ import SQLiteStorage
 import Storage
 
 let quick = CommandLine.arguments.contains("--quick")
+let postgresURL = CommandLine.arguments.firstIndex(of: "--postgres").flatMap { index in
+    CommandLine.arguments.indices.contains(index + 1) ? CommandLine.arguments[index + 1] : nil
+}
 
 /// Runs `body` `iterations` times after a warm-up and returns the mean time per iteration.
 func measure(
@@ -59,6 +65,10 @@ let headers = MCPRequestHeaders(protocolVersion: "2025-11-25", accept: "applicat
 let protocolIterations = quick ? 2_000 : 20_000
 
 print("task-mcp benchmarks (\(quick ? "quick" : "full") run, \(ProcessInfo.processInfo.activeProcessorCount) cores)")
+if CommandLine.arguments.contains("--scale-only") {
+    try await runScaleOutBenchmarks(postgresURL: postgresURL)
+    exit(0)
+}
 print("case".padding(toLength: 40, withPad: " ", startingAt: 0) + "      ours        baseline    ratio")
 print(String(repeating: "-", count: 110))
 let jsonFloor = try await measure(protocolIterations) {
@@ -196,3 +206,5 @@ try await withThrowingTaskGroup(of: Void.self) { tasks in
     await services.triggerGracefulShutdown()
     try await tasks.waitForAll()
 }
+
+try await runScaleOutBenchmarks(postgresURL: postgresURL)

@@ -52,6 +52,11 @@ extension PostgresStore {
         if let lastUsed, now - lastUsed < Retention.lastUsedResolution { return principal }
         let logger = logger
         try await transaction { connection in
+            // The grant first, as revocation's cascading DELETE and rotation lock it: the same
+            // lock order everywhere, so a touch never deadlocks with a revocation. NO KEY UPDATE
+            // does not block tokens being issued under the grant meanwhile.
+            let grant = try await connection.rows("SELECT 1 FROM grants WHERE id = \(grantID) FOR NO KEY UPDATE", logger: logger)
+            guard !grant.isEmpty else { return }  // revoked since the read: nothing to touch
             let touched = try await connection.count(
                 """
                 UPDATE tokens SET last_used_at = \(now)
