@@ -48,7 +48,7 @@ struct TieredRateLimiter: Sendable {
         guard let shared, let limit = limits[bucket] else { return .allowed }
         let answer = await Deadline.firstOf(
             deadline: .now + sharedTimeout, onTimeout: SharedAnswer.failed("no answer within \(sharedTimeout)"),
-            onCancel: .answer(.failed("the request was cancelled"))
+            onCancel: .answer(.cancelled)
         ) {
             do {
                 return .decided(try await shared.takeRateLimit(bucket: bucket, key: key, requests: limit.requests, per: limit.per))
@@ -59,6 +59,9 @@ struct TieredRateLimiter: Sendable {
         switch answer {
         case .decided(.allowed): return .allowed
         case .decided(.limited(let seconds)): return .limited(retryAfterSeconds: seconds)
+        case .cancelled:
+            // Nobody waits for this answer: stop the request, without reporting the database.
+            return .unavailable
         case .failed(let reason):
             let closed = failClosed.contains(bucket)
             OAuthMetrics.sharedRateLimitFailed(endpoint: bucket, outcome: closed ? "refused" : "local")
@@ -74,5 +77,7 @@ struct TieredRateLimiter: Sendable {
     private enum SharedAnswer: Sendable {
         case decided(RateLimitDecision)
         case failed(String)
+        /// The request itself was cancelled while the shared tier was asked.
+        case cancelled
     }
 }
