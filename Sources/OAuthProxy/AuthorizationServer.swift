@@ -19,7 +19,7 @@ public struct AuthorizationServer: Sendable {
     let configuration: OAuthConfiguration
     let store: any OAuthStore
     let metadataDocuments: ClientMetadataDocumentFetcher
-    let rateLimiter: RateLimiter
+    let rateLimits: TieredRateLimiter
     let upstream: UpstreamProvider
     let issuerURL: @Sendable () -> String
     let logger: Logger
@@ -28,20 +28,26 @@ public struct AuthorizationServer: Sendable {
     ///   - issuer: this server's public base URL, no trailing slash. It is the issuer, and
     ///     `<issuer>/mcp` the protected resource. Read per request because an ephemeral port is
     ///     known only once the listener is bound; never taken from request headers.
+    ///   - sharedLimits: where every replica counts `/register`, `/authorize` and `/token` requests
+    ///     (the database), checked after this process's own limiter; `nil`: the limits are this
+    ///     process's alone. When it fails or does not answer within
+    ///     ``OAuthConfiguration/RateLimits/sharedTimeout``, registration is refused (503) and the
+    ///     other endpoints fall back to the local limit.
     public init(
         configuration: OAuthConfiguration, store: any OAuthStore, httpClient: HTTPClient, issuer: @escaping @Sendable () -> String,
-        logger: Logger
+        logger: Logger, sharedLimits: (any RateLimitStorage)? = nil
     ) {
         self.configuration = configuration
         self.store = store
         var policy = ClientMetadataDocumentFetcher.Policy()
         policy.allowLoopbackHTTP = configuration.allowLoopbackMetadataDocuments
         self.metadataDocuments = ClientMetadataDocumentFetcher(policy: policy, logger: logger)
-        self.rateLimiter = RateLimiter(limits: [
-            "register": .init(requests: configuration.rateLimits.register.0, per: configuration.rateLimits.register.1),
-            "authorize": .init(requests: configuration.rateLimits.authorize.0, per: configuration.rateLimits.authorize.1),
-            "token": .init(requests: configuration.rateLimits.token.0, per: configuration.rateLimits.token.1),
-        ])
+        self.rateLimits = TieredRateLimiter(
+            limits: [
+                "register": .init(requests: configuration.rateLimits.register.0, per: configuration.rateLimits.register.1),
+                "authorize": .init(requests: configuration.rateLimits.authorize.0, per: configuration.rateLimits.authorize.1),
+                "token": .init(requests: configuration.rateLimits.token.0, per: configuration.rateLimits.token.1),
+            ], shared: sharedLimits, failClosed: ["register"], sharedTimeout: configuration.rateLimits.sharedTimeout, logger: logger)
         self.upstream = UpstreamProvider(configuration: configuration.upstream, httpClient: httpClient, timeout: .seconds(15))
         self.issuerURL = issuer
         self.logger = logger
@@ -145,13 +151,26 @@ public struct AuthorizationServer: Sendable {
 
     /// A rate-limit refusal, or `nil` to go on.
     func limit(_ bucket: String, _ clientAddress: String) async -> OAuthResponse? {
-        if case .limited(let seconds) = await rateLimiter.check(bucket, key: clientAddress) {
+        switch await rateLimits.check(bucket, key: clientAddress) {
+        case .allowed:
+            return nil
+        case .limited(let seconds):
             OAuthMetrics.rateLimited(endpoint: bucket)
             logger.notice("Rate limited", metadata: ["endpoint": "\(bucket)"])
             return .tooManyRequests(retryAfter: seconds)
+        case .unavailable:
+            var response = OAuthResponse.error(
+                .temporarilyUnavailable,
+                "The database that counts \(bucket) requests across this service's replicas did not answer, so the request "
+                    + "is refused rather than let through uncounted; retry after \(Self.unavailableRetrySeconds) s.",
+                status: .serviceUnavailable)
+            response.headers[.retryAfter] = String(Self.unavailableRetrySeconds)
+            return response
         }
-        return nil
     }
+
+    /// The `Retry-After` of a request refused because the shared rate limit could not be checked.
+    static let unavailableRetrySeconds = 5
 
     /// The client, fetching its metadata document when the id is a URL.
     func lookUpClient(_ clientID: String) async -> Result<OAuthClient, ClientLookupFailure> {

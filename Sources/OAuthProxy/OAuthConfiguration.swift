@@ -44,14 +44,18 @@ public struct OAuthConfiguration: Sendable {
         public var register: (Int, Duration)
         public var authorize: (Int, Duration)
         public var token: (Int, Duration)
+        /// The longest a request waits for the shared rate limit (when the server has one) before
+        /// its database counts as unreachable.
+        public var sharedTimeout: Duration
 
         public init(
             register: (Int, Duration) = (20, .seconds(3_600)), authorize: (Int, Duration) = (120, .seconds(60)),
-            token: (Int, Duration) = (300, .seconds(60))
+            token: (Int, Duration) = (300, .seconds(60)), sharedTimeout: Duration = .seconds(1)
         ) {
             self.register = register
             self.authorize = authorize
             self.token = token
+            self.sharedTimeout = sharedTimeout
         }
     }
 

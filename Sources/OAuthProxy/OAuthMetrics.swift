@@ -9,6 +9,8 @@ import Metrics
 ///   `refresh_reuse`, `pkce_mismatch`, `redirect_mismatch`, `upstream_rejected`.
 /// - `oauth_registrations_total`: dynamic client registrations accepted.
 /// - `oauth_rate_limited_total{endpoint}`: requests refused with 429.
+/// - `oauth_shared_rate_limit_failures_total{endpoint,outcome}`: shared rate-limit checks that
+///   failed or timed out: `refused` (503, registration) or `local` (the local limit decided).
 enum OAuthMetrics {
     static func issued(grantType: GrantType) {
         Counter(label: "oauth_tokens_issued_total", dimensions: [("grant_type", grantType.rawValue)]).increment()
@@ -24,5 +26,9 @@ enum OAuthMetrics {
 
     static func rateLimited(endpoint: String) {
         Counter(label: "oauth_rate_limited_total", dimensions: [("endpoint", endpoint)]).increment()
+    }
+
+    static func sharedRateLimitFailed(endpoint: String, outcome: String) {
+        Counter(label: "oauth_shared_rate_limit_failures_total", dimensions: [("endpoint", endpoint), ("outcome", outcome)]).increment()
     }
 }

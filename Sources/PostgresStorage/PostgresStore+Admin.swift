@@ -88,7 +88,7 @@ extension PostgresStore {
 
     /// Deletes expired pending sign-ins, codes expired for over ``Retention/expiredCodes``, expired
     /// tokens, grants left with neither tokens nor codes, and expired clients no grant or sign-in
-    /// refers to; each step its own statement, as in SQLite.
+    /// refers to, and rate-limit rows whose time has passed; each step its own statement, as in SQLite.
     public func purgeExpired() async throws -> PurgeCounts {
         let now = now
         let pending = try await count("DELETE FROM pending_authorizations WHERE expires_at <= \(now)")
@@ -107,7 +107,9 @@ extension PostgresStore {
               AND NOT EXISTS (SELECT 1 FROM grants g WHERE g.client_id = clients.id)
               AND NOT EXISTS (SELECT 1 FROM pending_authorizations p WHERE p.client_id = clients.id)
             """)
-        return PurgeCounts(clients: clients, pendingAuthorizations: pending, codes: codes, tokens: tokens, grants: grants)
+        let rateLimits = try await purgeRateLimits()
+        return PurgeCounts(
+            clients: clients, pendingAuthorizations: pending, codes: codes, tokens: tokens, grants: grants, rateLimits: rateLimits)
     }
 
     /// Re-seals every sealed value under the keyring's current key, ``resealBatchSize`` rows per

@@ -115,7 +115,8 @@ extension SQLiteStore {
 
     /// Deletes expired pending authorizations, codes (expired for >1 h), expired tokens, grants left with
     /// neither tokens nor codes (a code is kept until an hour past its expiry, so a new grant survives at least
-    /// that long), and expired clients that no grant or pending authorization refers to any more.
+    /// that long), expired clients that no grant or pending authorization refers to any more, and
+    /// rate-limit rows whose time has passed.
     ///
     /// Expired clients with grants are kept: a client's expiry (DCR lifetime, CIMD cache) must not revoke
     /// its users' tokens. Each step is its own short transaction.
@@ -140,8 +141,10 @@ extension SQLiteStore {
                 """,
             arguments: [now]
         )
+        let rateLimits = try await purgeRateLimits()
         return PurgeCounts(
-            clients: clients, pendingAuthorizations: pending, codes: codes, tokens: tokens, grants: grants
+            clients: clients, pendingAuthorizations: pending, codes: codes, tokens: tokens, grants: grants,
+            rateLimits: rateLimits
         )
     }
 

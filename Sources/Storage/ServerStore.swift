@@ -4,7 +4,7 @@
 /// module conforming to this protocol, and the rules (``RefreshRotation``, ``CodeRedemption``,
 /// ``SignInCheck``) are shared, not repeated.
 public protocol ServerStore: ClientStorage, SignInStorage, TokenStorage, TaskStorage, MCPTaskStorage, WebhookStorage,
-    AdminStorage, HealthStorage
+    AdminStorage, HealthStorage, RateLimitStorage
 {
     /// Closes the connections; later calls throw.
     func close() async throws

@@ -71,7 +71,8 @@ struct AppServices: Sendable {
                     authorize: (configuration.authorizationsPerMinute, .seconds(60)),
                     token: (configuration.tokenRequestsPerMinute, .seconds(60))),
                 allowLoopbackMetadataDocuments: configuration.allowLoopbackClientMetadata),
-            store: store, httpClient: HTTPClient.shared, issuer: { publicURL.get() }, logger: logger.component("oauth"))
+            store: store, httpClient: HTTPClient.shared, issuer: { publicURL.get() }, logger: logger.component("oauth"),
+            sharedLimits: configuration.effectiveRateLimitScope == .shared ? store : nil)
         // Keys sent directly are checked with Parallel once (cached), and a 401 during a call is
         // confirmed by a second check before anyone is signed out.
         var keyCheckConfiguration = clientConfiguration

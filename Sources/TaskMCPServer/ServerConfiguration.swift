@@ -91,6 +91,9 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var idleTimeout: Int = 75
     /// Open connections one client address may hold (trusted proxies are exempt); `0`: no cap.
     public var maxConnectionsPerClient: Int = 128
+    /// Where the `/register`, `/authorize` and `/token` limits are counted
+    /// (`TASK_MCP_RATE_LIMIT_SCOPE`); `nil`: ``defaultRateLimitScope``.
+    public var rateLimitScope: RateLimitScope?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, parallelBaseURL: String = "https://api.parallel.ai",
@@ -154,6 +157,17 @@ public struct ServerConfiguration: Sendable, Hashable {
                 + "data/task-mcp.sqlite, or :memory:; '\(scheme)://' URLs are not supported")
     }
 
+    /// Whether the database is PostgreSQL (shared by replicas) rather than a SQLite file.
+    var databaseIsPostgreSQL: Bool {
+        databasePath.hasPrefix("postgres://") || databasePath.hasPrefix("postgresql://")
+    }
+
+    /// Rate limits are shared on PostgreSQL, where replicas share the database, and per process on SQLite.
+    var defaultRateLimitScope: RateLimitScope { databaseIsPostgreSQL ? .shared : .replica }
+
+    /// The scope the limits are counted in: the one configured, else ``defaultRateLimitScope``.
+    public var effectiveRateLimitScope: RateLimitScope { rateLimitScope ?? defaultRateLimitScope }
+
     /// Where the database lives unless `TASK_MCP_DATABASE` says otherwise.
     public static let defaultDatabasePath = "data/task-mcp.sqlite"
 
@@ -182,7 +196,7 @@ public struct ServerConfiguration: Sendable, Hashable {
         "TASK_MCP_AUTHORIZATIONS_PER_MINUTE", "TASK_MCP_TOKEN_REQUESTS_PER_MINUTE", "TASK_MCP_DEV_LOOPBACK_CLIENT_METADATA",
         "TASK_MCP_LOG_LEVEL", "TASK_MCP_LOG_FORMAT", "TASK_MCP_METRICS_TOKEN", "TASK_MCP_METRICS_ADDRESS",
         "TASK_MCP_SHUTDOWN_GRACE", "TASK_MCP_TOOL_DEADLINE", "TASK_MCP_WEBHOOK_SECRET", "TASK_MCP_HEADER_TIMEOUT", "TASK_MCP_IDLE_TIMEOUT",
-        "TASK_MCP_MAX_CONNECTIONS_PER_CLIENT", "PARALLEL_API_BASE_URL", "PARALLEL_OAUTH_URL", "PARALLEL_OAUTH_CLIENT_ID",
+        "TASK_MCP_MAX_CONNECTIONS_PER_CLIENT", "TASK_MCP_RATE_LIMIT_SCOPE", "PARALLEL_API_BASE_URL", "PARALLEL_OAUTH_URL", "PARALLEL_OAUTH_CLIENT_ID",
         "PARALLEL_OAUTH_SCOPE",
     ]
 
@@ -271,6 +285,13 @@ public struct ServerConfiguration: Sendable, Hashable {
         }
         reader.integer("TASK_MCP_TOKEN_REQUESTS_PER_MINUTE", 1...1_000_000, "a positive number") {
             configuration.tokenRequestsPerMinute = $0
+        }
+        reader.read("TASK_MCP_RATE_LIMIT_SCOPE") { text in
+            guard let scope = RateLimitScope(rawValue: text.lowercased()) else {
+                throw Problem(
+                    "replica (each process counts alone) or shared (counted in the database, across replicas), not '\(text)'")
+            }
+            configuration.rateLimitScope = scope
         }
         reader.flag("TASK_MCP_DEV_LOOPBACK_CLIENT_METADATA") { configuration.allowLoopbackClientMetadata = $0 }
         reader.read("TASK_MCP_LOG_LEVEL") { text in
@@ -537,6 +558,14 @@ private struct EnvironmentReader {
             }
         }
     }
+}
+
+/// Where the `/register`, `/authorize` and `/token` rate limits are counted.
+public enum RateLimitScope: String, Sendable, Hashable, CaseIterable {
+    /// In each process alone: with N replicas a client gets up to N times the limit.
+    case replica
+    /// In the database as well, after the process's own limiter: one limit across all replicas.
+    case shared
 }
 
 /// How log lines are written.

@@ -1,10 +1,19 @@
 import Foundation
+import PostgresStorage
+import SQLiteStorage
 import Storage
 import StoreTestSupport
 import TestSupport
 import Testing
 
 @Suite struct MigrationTests {
+    /// One schema history: each backend ships a translation of every migration, under the same name.
+    @Test func bothBackendsBundleTheSameMigrations() throws {
+        let sqlite = try SQLiteStore.bundledMigrations().map(\.name)
+        #expect(sqlite.contains("0003_rate_limits"))
+        #expect(try PostgresStore.bundledMigrations().map(\.name) == sqlite)
+    }
+
     @Test(arguments: StoreBackend.allCases)
     func racingMigrationsApplyEachMigrationOnce(backend: StoreBackend) async throws {
         try await backend.withSharedDatabase { database in

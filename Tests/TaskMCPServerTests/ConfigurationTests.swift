@@ -137,7 +137,7 @@ struct ConfigurationTests {
             "TASK_MCP_TOKEN_REQUESTS_PER_MINUTE": "7", "TASK_MCP_DEV_LOOPBACK_CLIENT_METADATA": "false", "TASK_MCP_LOG_LEVEL": "warning",
             "TASK_MCP_LOG_FORMAT": "logfmt", "TASK_MCP_METRICS_TOKEN": "0123456789abcdef0123", "TASK_MCP_METRICS_ADDRESS": "127.0.0.1:9464",
             "TASK_MCP_SHUTDOWN_GRACE": "12", "TASK_MCP_TOOL_DEADLINE": "30", "TASK_MCP_HEADER_TIMEOUT": "4",
-            "TASK_MCP_IDLE_TIMEOUT": "40", "TASK_MCP_MAX_CONNECTIONS_PER_CLIENT": "9", "PARALLEL_API_BASE_URL": "https://api.example.com/", "PARALLEL_OAUTH_URL": "https://p.example.com/getKeys",
+            "TASK_MCP_IDLE_TIMEOUT": "40", "TASK_MCP_MAX_CONNECTIONS_PER_CLIENT": "9", "TASK_MCP_RATE_LIMIT_SCOPE": "shared", "PARALLEL_API_BASE_URL": "https://api.example.com/", "PARALLEL_OAUTH_URL": "https://p.example.com/getKeys",
             "PARALLEL_OAUTH_CLIENT_ID": "mcp.example.com", "PARALLEL_OAUTH_SCOPE": "key:read extra",
             "TASK_MCP_WEBHOOK_SECRET": "whsec_" + Data(repeating: 4, count: 24).base64EncodedString(),
         ]
@@ -155,9 +155,27 @@ struct ConfigurationTests {
         #expect(c.metricsToken == "0123456789abcdef0123" && c.metricsAddress == "127.0.0.1:9464" && c.shutdownGracePeriod == 12)
         #expect(c.toolDeadline == 30)
         #expect(c.headerTimeout == 4 && c.idleTimeout == 40 && c.maxConnectionsPerClient == 9)
+        #expect(c.rateLimitScope == .shared)
         #expect(c.parallelBaseURL == "https://api.example.com" && c.oauthProviderURL == "https://p.example.com/getKeys")
         #expect(c.oauthClientID == "mcp.example.com" && c.oauthScope == "key:read extra")
         #expect(c.webhookSecret == "whsec_" + Data(repeating: 4, count: 24).base64EncodedString())
+    }
+
+    @Test func theRateLimitScopeDefaultsByBackendAndRefusesOtherValues() throws {
+        // SQLite (a path or :memory:): each process counts alone unless told otherwise.
+        #expect(try ServerConfiguration.fromEnvironment([:]).get().effectiveRateLimitScope == .replica)
+        #expect(ServerConfiguration(databasePath: ":memory:").effectiveRateLimitScope == .replica)
+        // PostgreSQL: shared by default, and `replica` still honoured.
+        #expect(ServerConfiguration(databasePath: "postgres://db.internal/task_mcp").effectiveRateLimitScope == .shared)
+        var postgres = ServerConfiguration(databasePath: "postgresql://db.internal/task_mcp")
+        #expect(postgres.effectiveRateLimitScope == .shared)
+        postgres.rateLimitScope = .replica
+        #expect(postgres.effectiveRateLimitScope == .replica)
+        #expect(try ServerConfiguration.fromEnvironment(["TASK_MCP_RATE_LIMIT_SCOPE": "Shared"]).get().effectiveRateLimitScope == .shared)
+        #expect(
+            problem(["TASK_MCP_RATE_LIMIT_SCOPE": "global"])
+                == "TASK_MCP_RATE_LIMIT_SCOPE must be replica (each process counts alone) or shared (counted in the database, "
+                + "across replicas), not 'global'")
     }
 
     @Test func everyVariableIsDocumentedInTheREADMEAndEnvExample() throws {

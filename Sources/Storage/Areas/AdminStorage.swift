@@ -14,7 +14,8 @@ public protocol AdminStorage: Sendable {
     func listTokens(grantID: String?) async throws -> [TokenSummary]
     /// Deletes expired pending sign-ins, codes (expired for over an hour), expired tokens, grants
     /// left with neither tokens nor codes, and expired clients no grant or sign-in refers to (a
-    /// client's expiry must not revoke its users' tokens).
+    /// client's expiry must not revoke its users' tokens), and rate-limit rows whose stored time
+    /// has passed.
     func purgeExpired() async throws -> PurgeCounts
     /// Re-seals every sealed value under the keyring's current key, in short transactions; how
     /// many. Throws ``SealingError`` for a value sealed under a key the keyring no longer holds.

@@ -10,13 +10,16 @@ public struct PurgeCounts: Sendable, Hashable, Codable {
     public var tokens: Int
     /// Grants removed for having neither tokens nor codes left.
     public var grants: Int
+    /// Shared rate-limit rows whose buckets had refilled completely (they behave like absent ones).
+    public var rateLimits: Int
 
     /// Describes a purge.
-    public init(clients: Int, pendingAuthorizations: Int, codes: Int, tokens: Int, grants: Int) {
+    public init(clients: Int, pendingAuthorizations: Int, codes: Int, tokens: Int, grants: Int, rateLimits: Int = 0) {
         self.clients = clients
         self.pendingAuthorizations = pendingAuthorizations
         self.codes = codes
         self.tokens = tokens
         self.grants = grants
+        self.rateLimits = rateLimits
     }
 }
