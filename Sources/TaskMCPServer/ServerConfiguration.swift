@@ -159,7 +159,7 @@ public struct ServerConfiguration: Sendable, Hashable {
 
     /// Whether the database is PostgreSQL (shared by replicas) rather than a SQLite file.
     var databaseIsPostgreSQL: Bool {
-        databasePath.hasPrefix("postgres://") || databasePath.hasPrefix("postgresql://")
+        if case .postgres = database { true } else { false }
     }
 
     /// Rate limits are shared on PostgreSQL, where replicas share the database, and per process on SQLite.

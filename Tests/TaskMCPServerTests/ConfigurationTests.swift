@@ -1,4 +1,5 @@
 import Foundation
+import PostgresStorage
 import Logging
 import Testing
 @testable import TaskMCPServer
@@ -164,10 +165,10 @@ struct ConfigurationTests {
     @Test func theRateLimitScopeDefaultsByBackendAndRefusesOtherValues() throws {
         // SQLite (a path or :memory:): each process counts alone unless told otherwise.
         #expect(try ServerConfiguration.fromEnvironment([:]).get().effectiveRateLimitScope == .replica)
-        #expect(ServerConfiguration(databasePath: ":memory:").effectiveRateLimitScope == .replica)
+        #expect(ServerConfiguration(database: .sqlite(path: ":memory:")).effectiveRateLimitScope == .replica)
         // PostgreSQL: shared by default, and `replica` still honoured.
-        #expect(ServerConfiguration(databasePath: "postgres://db.internal/task_mcp").effectiveRateLimitScope == .shared)
-        var postgres = ServerConfiguration(databasePath: "postgresql://db.internal/task_mcp")
+        #expect(ServerConfiguration(database: .postgres(try PostgresLocation(url: "postgres://u@db.internal/task_mcp"))).effectiveRateLimitScope == .shared)
+        var postgres = ServerConfiguration(database: .postgres(try PostgresLocation(url: "postgresql://u@db.internal/task_mcp")))
         #expect(postgres.effectiveRateLimitScope == .shared)
         postgres.rateLimitScope = .replica
         #expect(postgres.effectiveRateLimitScope == .replica)
