@@ -82,9 +82,12 @@ public func buildApplication(
                 configuration: ApplicationConfiguration(address: .hostname(listener.host, port: listener.port), serverName: "task-mcp-metrics"),
                 logger: logger.component("metrics")))
     }
+    // Task announcements (webhooks, settled runs) for this process's followers; on PostgreSQL, add
+    // `signals.sharing(through: client, logger:)` after the client's service to relay them between replicas.
+    let signals = TaskSignalHub()
     let router = buildRouter(
         configuration: configuration, upstream: upstream, publicURL: publicURL, logger: logger, store: store, keys: keys,
-        metrics: configuration.metricsListener == nil ? metricsEndpoint : nil)
+        metrics: configuration.metricsListener == nil ? metricsEndpoint : nil, signals: signals)
     let settings = configuration
     return Application(
         router: router, server: connectionGuard.server,
@@ -103,11 +106,11 @@ public func buildApplication(
 /// stream, the OpenAPI document, over the services ``AppServices`` builds.
 func buildRouter(
     configuration: ServerConfiguration, upstream: String, publicURL: PublicURL, logger: Logger, store: any ServerStore, keys: KeyMaterial,
-    metrics: MetricsEndpoint?, liveProgress: LiveProgressSettings = LiveProgressSettings()
+    metrics: MetricsEndpoint?, liveProgress: LiveProgressSettings = LiveProgressSettings(), signals: TaskSignalHub = TaskSignalHub()
 ) -> Router<AppRequestContext> {
     let services = AppServices(
         configuration: configuration, upstream: upstream, publicURL: publicURL, logger: logger, store: store, keys: keys,
-        liveProgress: liveProgress)
+        liveProgress: liveProgress, signals: signals)
     let router = Router(context: AppRequestContext.self)
     registerRoutes(
         of: services, on: router, configuration: configuration, publicURL: publicURL, logger: logger, store: store, metrics: metrics,
@@ -158,6 +161,6 @@ private func registerRoutes(
         maxBodyBytes: configuration.maxBodyBytes, tools: services.tools
     ).register(on: router)
     if let webhookVerifier = services.webhookVerifier {
-        WebhookRoute(verifier: webhookVerifier, store: store).register(on: router)
+        WebhookRoute(verifier: webhookVerifier, store: store, signals: services.signals).register(on: router)
     }
 }
