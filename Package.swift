@@ -155,6 +155,8 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                // PostgresTaskSignals, the LISTEN/NOTIFY relay between replicas, is a Service.
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.copy("migrations")],
             swiftSettings: swiftSettings

@@ -41,7 +41,7 @@ if [ -z "${TASK_MCP_TEST_POSTGRES_URL:-}" ]; then
     fi
 fi
 if [ -n "${TASK_MCP_TEST_POSTGRES_URL:-}" ]; then
-    swift test --skip-build --filter 'StoreContractTests|PostgresStorageTests|PostgresServingTests'
+    swift test --skip-build --filter 'StoreContractTests|PostgresStorageTests|PostgresServingTests|ReplicaSignalsTests'
 fi
 
 echo "==> conformance venv"

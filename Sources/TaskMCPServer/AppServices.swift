@@ -23,12 +23,15 @@ struct AppServices: Sendable {
     let origins: OriginPolicy
     /// One shared upstream subscription per task, fanned out to its live viewers.
     let progressHub: ProgressHub
+    /// Announcements that a task may have changed, waking this process's followers of it (waits,
+    /// MCP task results, live pages); relayed between replicas where the database can.
+    let signals: TaskSignalHub
     /// Set when a usable webhook secret is configured: the webhook route is served then.
     let webhookVerifier: StandardWebhook?
 
     init(
         configuration: ServerConfiguration, upstream: String, publicURL: PublicURL, logger: Logger, store: any ServerStore,
-        keys: KeyMaterial, liveProgress: LiveProgressSettings
+        keys: KeyMaterial, liveProgress: LiveProgressSettings, signals: TaskSignalHub
     ) {
         let clientLogger = logger.component("parallel-api")
         let clientConfiguration = ParallelClient.Configuration(baseURL: upstream, userAgent: "task-mcp/\(taskMCPVersion)")
@@ -50,7 +53,7 @@ struct AppServices: Sendable {
             urls: RESTRoutes.serviceURLs { publicURL.get() },
             makeClient: { apiKey in ParallelClient(apiKey: apiKey, configuration: clientConfiguration, logger: clientLogger) },
             // One clock for record dates and expiries: the store's (injectable in tests).
-            now: { store.currentDate })
+            now: { store.currentDate }, signals: signals)
         let handlers = TaskToolSet.handlers(service: service)
         let mcp = MCPServer(
             configuration: .init(
@@ -94,6 +97,7 @@ struct AppServices: Sendable {
             resourceMetadataURL: { publicURL.get() + "/.well-known/oauth-protected-resource/mcp" })
         self.origins = OriginPolicy(configured: configuration.allowedOrigins, publicOrigin: { publicURL.origin })
         self.progressHub = progressHub
+        self.signals = signals
         self.webhookVerifier = webhookVerifier
     }
 }

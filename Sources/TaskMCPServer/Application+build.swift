@@ -68,7 +68,10 @@ public func buildApplication(
         logger.info("Completion webhooks on: runs ask the upstream to POST to \(target) when they end")
     }
     let keys = try KeyMaterial(configuration: configuration, logger: logger)
-    let opened = try await openStore(configuration: configuration, keys: keys, logger: logger)
+    // Task announcements (webhooks, settled runs) for this process's followers; on PostgreSQL the
+    // store relays them between replicas (LISTEN/NOTIFY).
+    let signals = TaskSignalHub()
+    let opened = try await openStore(configuration: configuration, keys: keys, logger: logger, signals: signals)
     let store = opened.store
     services.insert(contentsOf: opened.services + [StoreService(store: store, logger: logger)], at: 0)
     services.append(PurgeService(store: store, interval: .seconds(3_600), logger: logger))
@@ -86,7 +89,7 @@ public func buildApplication(
     }
     let router = buildRouter(
         configuration: configuration, upstream: upstream, publicURL: publicURL, logger: logger, store: store, keys: keys,
-        metrics: configuration.metricsListener == nil ? metricsEndpoint : nil)
+        metrics: configuration.metricsListener == nil ? metricsEndpoint : nil, signals: signals)
     let settings = configuration
     var application = Application(
         router: router, server: connectionGuard.server,
@@ -108,11 +111,11 @@ public func buildApplication(
 /// stream, the OpenAPI document, over the services ``AppServices`` builds.
 func buildRouter(
     configuration: ServerConfiguration, upstream: String, publicURL: PublicURL, logger: Logger, store: any ServerStore, keys: KeyMaterial,
-    metrics: MetricsEndpoint?, liveProgress: LiveProgressSettings = LiveProgressSettings()
+    metrics: MetricsEndpoint?, liveProgress: LiveProgressSettings = LiveProgressSettings(), signals: TaskSignalHub = TaskSignalHub()
 ) -> Router<AppRequestContext> {
     let services = AppServices(
         configuration: configuration, upstream: upstream, publicURL: publicURL, logger: logger, store: store, keys: keys,
-        liveProgress: liveProgress)
+        liveProgress: liveProgress, signals: signals)
     let router = Router(context: AppRequestContext.self)
     registerRoutes(
         of: services, on: router, configuration: configuration, publicURL: publicURL, logger: logger, store: store, metrics: metrics,
@@ -163,6 +166,6 @@ private func registerRoutes(
         maxBodyBytes: configuration.maxBodyBytes, tools: services.tools
     ).register(on: router)
     if let webhookVerifier = services.webhookVerifier {
-        WebhookRoute(verifier: webhookVerifier, store: store).register(on: router)
+        WebhookRoute(verifier: webhookVerifier, store: store, signals: services.signals).register(on: router)
     }
 }

@@ -7,6 +7,7 @@ import PostgresStorage
 import SQLiteStorage
 import ServiceLifecycle
 public import Storage
+import TaskTools
 
 // The one place a storage backend is chosen, from `TASK_MCP_DATABASE`: SQLite at a path, or
 // PostgreSQL at a postgres:// URL. Nothing else in the server knows which.
@@ -26,9 +27,12 @@ struct OpenedStore {
 /// by ``OpenedStore/prepare`` once its pool runs, waiting up to ``databaseStartWait`` for the
 /// database to be reachable.
 ///
-/// - Parameter clock: the store's clock, which the task service shares; injectable in tests.
+/// - Parameters:
+///   - clock: the store's clock, which the task service shares; injectable in tests.
+///   - signals: on PostgreSQL, relayed to and from the other replicas (a listener service after the pool).
 func openStore(
-    configuration: ServerConfiguration, keys: KeyMaterial, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }
+    configuration: ServerConfiguration, keys: KeyMaterial, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() },
+    signals: TaskSignalHub? = nil
 ) async throws -> OpenedStore {
     switch configuration.database {
     case .sqlite(let path):
@@ -41,8 +45,10 @@ func openStore(
             backgroundLogger: logger.component("postgres"))
         let store = PostgresStore(client: client, keyring: keys.keyring, userIDKey: keys.userID, logger: logger, clock: clock)
         let database = configuration.database
+        // The listener after the pool, so that it stops first.
+        let relay: [any Service] = signals.map { [$0.sharing(through: client, logger: logger)] } ?? []
         return OpenedStore(
-            store: store, services: [client],
+            store: store, services: [client] + relay,
             prepare: { try await migrateWhenReachable(store, at: database, waiting: databaseStartWait, logger: logger) })
     }
 }

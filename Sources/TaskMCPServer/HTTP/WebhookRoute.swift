@@ -7,6 +7,7 @@ import Metrics
 import NIOCore
 import ParallelAPI
 import Storage
+import TaskTools
 
 /// `POST /webhooks/parallel`: Parallel's completion webhooks (`task_run.status`), served only
 /// when a webhook secret is configured.
@@ -14,7 +15,8 @@ import Storage
 /// The signature is the authentication (no bearer token): a delivery is verified (Standard
 /// Webhooks, 5 minutes of timestamp tolerance), its `webhook-id` is recorded so that a retry or a
 /// replay changes nothing, and a run that ended settles its `tasks` row and the MCP tasks working
-/// on it. A verified delivery about a run this server does not know gets the same answer as one
+/// on it, and is announced (with its group) so that waits and pages on it, on any replica, read it
+/// again at once. A verified delivery about a run this server does not know gets the same answer as one
 /// about a run it knows.
 ///
 /// Answers: 200 `{"status": "accepted" | "duplicate" | "ignored"}`; problems (`application/problem+json`):
@@ -27,6 +29,9 @@ struct WebhookRoute: Sendable {
 
     let verifier: StandardWebhook
     let store: any WebhookStorage
+    /// Told about every run the delivery settled, so that waits and pages on it (on any replica)
+    /// read it again at once.
+    let signals: any TaskSignals
 
     func register(on router: Router<AppRequestContext>) {
         router.post(RouterPath(Self.path), use: receive)
@@ -98,8 +103,21 @@ struct WebhookRoute: Sendable {
         } catch {
             return await failed(error, context: context, deliveryID: delivery.id, forget: true)
         }
+        announce(run, settledHere: changed > 0)
         // The same answer whether or not the run is known here: the sender learns nothing.
         return answer(changed > 0 ? .accepted : .ignored, status: "accepted", context: context, deliveryID: delivery.id, run: run)
+    }
+
+    /// Wakes the followers of a run that ended: the run itself when its row changed here, and its
+    /// group when it belongs to one. The store keeps no map from runs to groups (only the group is
+    /// registered, so such a run changes no row); the signed event names the group instead. Which
+    /// run is a group's last cannot be told, so every run's end is a hint to re-read the group
+    /// (``TaskSignalHub`` folds the hints of a busy group into about one a second).
+    private func announce(_ run: TaskRun, settledHere: Bool) {
+        if settledHere { signals.announce(run.runID) }
+        if let group = run.taskGroupID, let id = try? TaskIdentifier(group), id.kind == .group {
+            signals.announce(id.rawValue)
+        }
     }
 
     // MARK: Answers

@@ -13,7 +13,9 @@ import WebEncoding
 ///
 /// Tasks live in an ``MCPTaskStore`` (durable, shared by replicas), bound to the caller's
 /// subject. Their status follows the upstream: read from a verified webhook when one arrived,
-/// otherwise checked at Parallel when a client asks and the task is still working.
+/// otherwise checked at Parallel when a client asks and the task is still working. A
+/// `tasks/result` waits on the service's progress feed, which an announcement through
+/// ``TaskService/signals`` (a webhook, or another replica that saw the task end) wakes at once.
 public struct ToolTaskProvider: MCPTaskProvider {
     /// Retention and paging.
     public struct Configuration: Sendable {
@@ -215,7 +217,11 @@ public struct ToolTaskProvider: MCPTaskProvider {
             case .group: "Group finished: " + StatusSummary.countsText(counts: summary.counts ?? [:], total: summary.total ?? 0)
             case .run: "\(record.upstreamID) completed."
             }
-        return await settle(record, upstreamStatus: summary.status, error: summary.errorMessage, finished: finished)
+        let settled = await settle(record, upstreamStatus: summary.status, error: summary.errorMessage, finished: finished)
+        // Seen here first: waits on the run or group (tasks/result, getResultMarkdown, pages),
+        // on this replica or another, stop waiting.
+        service.signals.announce(record.upstreamID)
+        return settled
     }
 
     /// Records the end of a working task from the upstream's terminal status. A run Parallel

@@ -54,6 +54,12 @@ extension TaskService {
     /// delivered events, after longer pauses (up to a minute) while streams keep failing.
     /// Reopened run streams replay their messages; those already seen are skipped.
     ///
+    /// An announcement of the task through ``signals`` (a webhook settled it, another follower
+    /// saw it end, here or on another replica), or a resync, makes the feed read the status at
+    /// once, while streaming and while polling. A feed that sees the task settle by itself (from
+    /// its stream or a scheduled poll) announces it, so that other followers stop waiting; one
+    /// that learnt it from an announcement does not announce it again.
+    ///
     /// An invalid id, an unknown task or a rejected credential ends the feed with an error;
     /// other upstream failures are retried at the polling pace.
     public func progressFeed(of id: String, caller: Caller) -> ProgressFeed {
@@ -97,6 +103,8 @@ struct ProgressFollower: Sendable {
         }
 
         var settled: Bool { known && !progress.isActive }
+        /// Whether the read that saw the task settle was prompted by an announcement.
+        var settledOnSignal = false
 
         /// Applies one stream event; `messageIndex` counts the messages of the current connection.
         mutating func apply(_ item: StreamedTaskEvent, messageIndex: inout Int) {
@@ -133,26 +141,32 @@ struct ProgressFollower: Sendable {
         }
     }
 
-    /// Follows the task until it settles, the feed is cancelled, or an error ends it.
+    /// Follows the task until it settles, the feed is cancelled, or an error ends it; announces
+    /// a settlement it saw by itself.
     func follow(_ id: String) async throws(TaskServiceError) {
         var state = State(task: try TaskIdentifier(id))
+        let watch = service.signals.watch(state.task.rawValue)
+        defer { watch.end() }
+        try await follow(&state, watch: watch)
+        if state.settled, !state.settledOnSignal { service.signals.announce(state.task.rawValue) }
+    }
+
+    private func follow(_ state: inout State, watch: TaskWatch) async throws(TaskServiceError) {
         let pollInterval = service.configuration.waitPollInterval
         let clock = ContinuousClock()
         var quietConnections = 0
         while !Task.isCancelled {
-            let heardAnything = try await readStream(&state)
+            let heardAnything = try await readStream(&state, watch: watch)
             if state.settled || Task.isCancelled { return }
             quietConnections = heardAnything ? 0 : min(quietConnections + 1, 6)
             // Poll until the stream is worth reopening: one poll after a stream that worked,
             // longer while streams keep failing (a failed open is retried inside the client).
+            // An announcement cuts the wait short.
             let resume = clock.now + min(pollInterval * (1 << quietConnections), max(.seconds(60), pollInterval))
             repeat {
-                do {
-                    try await Task.sleep(for: pollInterval)
-                } catch {
-                    return
-                }
-                try await poll(&state)
+                let woken = await watch.wait(upTo: pollInterval)
+                if Task.isCancelled { return }
+                try await poll(&state, woken: woken)
                 if state.settled { return }
             } while clock.now < resume
         }
@@ -162,11 +176,14 @@ struct ProgressFollower: Sendable {
         case event(StreamedTaskEvent)
         case ended(ParallelAPIError?)
         case tick
+        /// The task was announced (or a resync asked for): read its status now.
+        case woken
     }
 
-    /// Reads one upstream stream until it ends, fails, goes silent, or the task settles.
+    /// Reads one upstream stream until it ends, fails, goes silent, or the task settles; reads
+    /// the status besides whenever `watch` is woken.
     /// - Returns: whether the stream delivered any event.
-    private func readStream(_ state: inout State) async throws(TaskServiceError) -> Bool {
+    private func readStream(_ state: inout State, watch: TaskWatch) async throws(TaskServiceError) -> Bool {
         let client = service.makeClient(caller.apiKey)
         let task = state.task
         let cursor = state.cursor
@@ -174,6 +191,7 @@ struct ProgressFollower: Sendable {
         let (signals, signal) = AsyncStream<Signal>.makeStream()
         var heardAnything = false
         var failure: ParallelAPIError?
+        var pollFailure: TaskServiceError?
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 do throws(ParallelAPIError) {
@@ -190,6 +208,9 @@ struct ProgressFollower: Sendable {
             }
             group.addTask {
                 while (try? await Task.sleep(for: idleTimeout / 4)) != nil { signal.yield(.tick) }
+            }
+            group.addTask {
+                while await watch.next() { signal.yield(.woken) }
             }
             let clock = ContinuousClock()
             var lastHeard = clock.now
@@ -208,19 +229,36 @@ struct ProgressFollower: Sendable {
                     break reading
                 case .tick:
                     if lastHeard.duration(to: clock.now) >= idleTimeout { break reading }
+                case .woken:
+                    do throws(TaskServiceError) {
+                        try await poll(&state, woken: true)
+                    } catch {
+                        pollFailure = error
+                        break reading
+                    }
+                    if state.settled { break reading }
                 }
             }
             group.cancelAll()
-            signal.finish()
         }
+        // Every child has ended: a wake taken just as the reading stopped is kept for the polls.
+        signal.finish()
+        for await item in signals {
+            if case .woken = item {
+                watch.wake()
+                break
+            }
+        }
+        if let pollFailure { throw pollFailure }
         if let failure, Self.endsTheFeed(failure) {
             throw TaskServiceError(upstream: failure, doing: "follow the progress of \(task)")
         }
         return heardAnything
     }
 
-    /// Reads the status once; a passing failure is left for the next poll.
-    private func poll(_ state: inout State) async throws(TaskServiceError) {
+    /// Reads the status once; a passing failure is left for the next poll. `woken`: the read was
+    /// prompted by an announcement.
+    private func poll(_ state: inout State, woken: Bool) async throws(TaskServiceError) {
         let client = service.makeClient(caller.apiKey)
         let task = state.task
         do throws(ParallelAPIError) {
@@ -229,6 +267,7 @@ struct ProgressFollower: Sendable {
             case .group: state.progress.apply(group: try await client.group(task.rawValue).status)
             }
             state.known = true
+            if state.settled { state.settledOnSignal = woken }
             report(&state)
         } catch {
             if Self.endsTheFeed(error) { throw TaskServiceError(upstream: error, doing: "follow the progress of \(task)") }

@@ -5,7 +5,8 @@ public import ParallelAPI
 /// The task operations behind both edges: the MCP tools and the REST API.
 ///
 /// Stateless apart from the ``TaskRegistry``: every call builds an upstream client for the
-/// caller's key, so any replica can serve any request.
+/// caller's key, so any replica can serve any request. Its ``signals`` wake followers of a task
+/// when someone learns it changed.
 public struct TaskService: Sendable {
     /// Static settings.
     public struct Configuration: Sendable {
@@ -60,16 +61,21 @@ public struct TaskService: Sendable {
     /// The clock; `package` so that the MCP task provider (TaskMCPTools) dates its tasks by it too.
     package let now: @Sendable () -> Date
     let urls: ServiceURLs
+    /// Announcements that a task may have changed: progress followers watch them, and announce
+    /// what they saw settle.
+    public let signals: any TaskSignals
 
     /// - Parameters:
     ///   - urls: where this server's progress pages and webhook receiver are, as its HTTP edge lays them out.
     ///   - makeClient: builds the upstream client for one caller's key.
     ///   - now: the clock, for elapsed times and record dates.
+    ///   - signals: where task announcements are exchanged; by default a hub of this service's own.
     public init(
         configuration: Configuration, registry: any TaskRegistry, links: ViewLinks,
         urls: ServiceURLs, makeClient: @escaping @Sendable (APIKey) -> ParallelClient,
-        now: @escaping @Sendable () -> Date = { Date() }
+        now: @escaping @Sendable () -> Date = { Date() }, signals: any TaskSignals = TaskSignalHub()
     ) {
+        self.signals = signals
         self.configuration = configuration
         self.urls = urls
         self.registry = registry
