@@ -558,14 +558,25 @@ def test_serve_refuses_a_bad_port_flag(tmp_path: pathlib.Path) -> None:
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("url", ["postgres://task:s3cret-pw@db.example:5432/taskmcp", "mysql://u@h/d", "file:///tmp/x.sqlite"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgres://task:s3cret-pw@db.example:5432",  # no database
+        "postgresql://task:s3cret-pw@db.example/taskmcp?sslmode=sometimes",
+        "mysql://u:s3cret-pw@h/d",
+        "file:///tmp/x.sqlite",
+    ],
+)
 def test_database_url_is_a_configuration_error_not_a_file(tmp_path: pathlib.Path, url: str) -> None:
-    """A ``scheme://`` database becomes exit 78 naming what is supported, never a SQLite file named after the URL."""
+    """A bad PostgreSQL URL, or any other ``scheme://``, becomes exit 78 naming what is supported,
+    never a SQLite file named after the URL, and never repeats the password."""
     (port,) = free_ports(1)
     lines = _check_config_failure(run_serve(tmp_path, "--sandbox", TASK_MCP_PORT=str(port), TASK_MCP_DATABASE=url))
     database = [line for line in lines if "TASK_MCP_DATABASE" in line]
     assert len(database) == 1, lines
-    assert "SQLite" in database[0] and ":memory:" in database[0], database
+    assert "postgres://USER" in database[0], database
+    if not url.startswith("postgres"):
+        assert "SQLite" in database[0] and ":memory:" in database[0], database
     assert "s3cret-pw" not in "\n".join(lines), "the database password was printed"
     assert list(tmp_path.iterdir()) == [], f"files were created: {list(tmp_path.iterdir())}"
     # `migrate` reads the same setting.

@@ -23,7 +23,7 @@ echo "==> swift test"
 # on its own, so that its cluster's work does not load the machine under the rest of the suite.
 env -u TASK_MCP_TEST_POSTGRES_URL swift test --skip-build
 
-echo "==> swift test: the store suites on PostgreSQL"
+echo "==> swift test: the store suites and serving on PostgreSQL"
 # They run against a throwaway cluster (Debian's postgresql package), or the one
 # TASK_MCP_TEST_POSTGRES_URL names. Without either they are skipped, unless REQUIRE_POSTGRES=1
 # (as in CI), which makes a missing cluster an error.
@@ -41,7 +41,7 @@ if [ -z "${TASK_MCP_TEST_POSTGRES_URL:-}" ]; then
     fi
 fi
 if [ -n "${TASK_MCP_TEST_POSTGRES_URL:-}" ]; then
-    swift test --skip-build --filter 'StoreContractTests|PostgresStorageTests'
+    swift test --skip-build --filter 'StoreContractTests|PostgresStorageTests|PostgresServingTests'
 fi
 
 echo "==> conformance venv"

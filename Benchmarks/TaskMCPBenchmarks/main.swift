@@ -152,7 +152,7 @@ let servedLogger = Logger(label: "bench") { label in
 }
 let portStream = AsyncStream<Int>.makeStream()
 let app = try await buildApplication(
-    configuration: ServerConfiguration(host: "127.0.0.1", port: 0, parallelBaseURL: "http://127.0.0.1:9", databasePath: ":memory:"),
+    configuration: ServerConfiguration(host: "127.0.0.1", port: 0, parallelBaseURL: "http://127.0.0.1:9", database: .sqlite(path: ":memory:")),
     logger: servedLogger, onServerRunning: { portStream.continuation.yield($0) })
 // The same route on a bare Hummingbird router: no forwarded-client, request-log or metrics middleware.
 let barePortStream = AsyncStream<Int>.makeStream()

@@ -11,8 +11,9 @@ struct Admin: AsyncParsableCommand {
         discussion: """
             Every admin command reads the same configuration as `serve` (TASK_MCP_DATABASE, \
             TASK_MCP_SECRET_KEY, TASK_MCP_SEALING_KEYS…); --database overrides TASK_MCP_DATABASE. \
-            They are safe to run while the server uses the same database (WAL, busy timeout), and \
-            a revocation takes effect on the server's next request. No command prints a token, \
+            They are safe to run while servers use the same database (SQLite: WAL and a busy \
+            timeout; PostgreSQL: row locks), and a revocation takes effect on every replica's \
+            next request. No command prints a token, \
             code, client secret or API key: tokens are listed by their public id only.
             """,
         subcommands: [Clients.self, Grants.self, Tokens.self, Revoke.self, DeleteClient.self, Purge.self, RotateKey.self])
@@ -20,12 +21,14 @@ struct Admin: AsyncParsableCommand {
 
 /// The `--database` option every admin command takes.
 struct DatabaseOption: ParsableArguments {
-    @Option(help: ArgumentHelp("The SQLite database (overrides TASK_MCP_DATABASE; default task-mcp.sqlite).", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "The SQLite file or postgres:// URL (overrides TASK_MCP_DATABASE; default data/task-mcp.sqlite).", valueName: "path-or-url"))
     var database: String?
 
     func validate() throws {
         if let database, database.trimmingCharacters(in: .whitespaces).isEmpty {
-            throw ValidationError("--database must name a file")
+            throw ValidationError("--database must name a file or a postgres:// URL")
         }
     }
 }
@@ -61,25 +64,31 @@ enum AdminEnvironment {
         throw ExitCode(78)
     }
 
-    /// Opens the configured database exactly as the server does (same key derivation, pending
-    /// migrations applied). Exits 78 on configuration problems, 1 when the database cannot be opened.
-    static func openStore(database: String?, command: String) async throws -> any ServerStore {
+    /// Runs `body` on the configured database, opened exactly as the server opens it (same key
+    /// derivation, pending migrations applied). Exits 78 on configuration problems, 1 when the
+    /// database cannot be opened.
+    static func withStore<Result>(database: String?, command: String, _ body: (any ServerStore) async throws -> Result) async throws
+        -> Result
+    {
         let configuration = try await self.configuration(database: database)
-        let path = configuration.databasePath
-        try refuseInMemory(path, command: command)
-        guard FileManager.default.fileExists(atPath: path) else {
-            printError(
-                "configuration error: no database file at \(path) (set TASK_MCP_DATABASE or --database to the server's "
-                    + "database; `task-mcp migrate` creates a new one)")
-            throw ExitCode(78)
+        if case .sqlite(let path) = configuration.database {
+            try refuseInMemory(path, command: command)
+            guard FileManager.default.fileExists(atPath: path) else {
+                printError(
+                    "configuration error: no database file at \(path) (set TASK_MCP_DATABASE or --database to the server's "
+                        + "database; `task-mcp migrate` creates a new one)")
+                throw ExitCode(78)
+            }
         }
         // Warnings and errors only, on stderr: stdout carries the command's output (possibly JSON).
         var logger = Logger(label: "task-mcp-admin") { label in StreamLogHandler.standardError(label: label) }
         logger.logLevel = .warning
         do {
-            return try await TaskMCPServer.openStore(configuration: configuration, logger: logger)
+            return try await TaskMCPServer.withStore(configuration: configuration, logger: logger, body)
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
-            printError("error: could not open the database \(path): \(error)")
+            printError("error: could not open the database \(configuration.database): \(storeErrorDescription(error))")
             throw ExitCode(1)
         }
     }
@@ -91,7 +100,7 @@ enum AdminEnvironment {
         } catch let exit as ExitCode {
             throw exit
         } catch {
-            printError("error: could not \(what): \(error)")
+            printError("error: could not \(what): \(storeErrorDescription(error))")
             throw ExitCode(1)
         }
     }
@@ -192,16 +201,17 @@ extension Admin {
         var json = false
 
         func run() async throws {
-            let store = try await AdminEnvironment.openStore(database: options.database, command: "admin clients")
-            let clients = try await AdminEnvironment.perform("list clients") { try await store.listClients() }
-            try AdminOutput.emit(
-                clients, json: json, empty: "No clients.",
-                header: ["CLIENT ID", "KIND", "NAME", "AUTH", "GRANTS", "CREATED", "LAST USED", "EXPIRES"]
-            ) { client in
-                [
-                    client.id, client.kind.rawValue, client.name, client.tokenEndpointAuthMethod, String(client.grantCount),
-                    AdminOutput.minute(client.createdAt), AdminOutput.minute(client.lastUsedAt), AdminOutput.minute(client.expiresAt),
-                ]
+            try await AdminEnvironment.withStore(database: options.database, command: "admin clients") { store in
+                let clients = try await AdminEnvironment.perform("list clients") { try await store.listClients() }
+                try AdminOutput.emit(
+                    clients, json: json, empty: "No clients.",
+                    header: ["CLIENT ID", "KIND", "NAME", "AUTH", "GRANTS", "CREATED", "LAST USED", "EXPIRES"]
+                ) { client in
+                    [
+                        client.id, client.kind.rawValue, client.name, client.tokenEndpointAuthMethod, String(client.grantCount),
+                        AdminOutput.minute(client.createdAt), AdminOutput.minute(client.lastUsedAt), AdminOutput.minute(client.expiresAt),
+                    ]
+                }
             }
         }
     }
@@ -222,16 +232,17 @@ extension Admin {
         var json = false
 
         func run() async throws {
-            let store = try await AdminEnvironment.openStore(database: options.database, command: "admin grants")
-            let grants = try await AdminEnvironment.perform("list grants") { try await store.listGrants(userID: user, clientID: client) }
-            try AdminOutput.emit(
-                grants, json: json, empty: "No grants.",
-                header: ["GRANT ID", "CLIENT ID", "CLIENT NAME", "USER ID", "SCOPE", "LIVE TOKENS", "CREATED", "LAST USED"]
-            ) { grant in
-                [
-                    grant.id, grant.clientID, grant.clientName, grant.userID, grant.scope, String(grant.liveTokenCount),
-                    AdminOutput.minute(grant.createdAt), AdminOutput.minute(grant.lastUsedAt),
-                ]
+            try await AdminEnvironment.withStore(database: options.database, command: "admin grants") { store in
+                let grants = try await AdminEnvironment.perform("list grants") { try await store.listGrants(userID: user, clientID: client) }
+                try AdminOutput.emit(
+                    grants, json: json, empty: "No grants.",
+                    header: ["GRANT ID", "CLIENT ID", "CLIENT NAME", "USER ID", "SCOPE", "LIVE TOKENS", "CREATED", "LAST USED"]
+                ) { grant in
+                    [
+                        grant.id, grant.clientID, grant.clientName, grant.userID, grant.scope, String(grant.liveTokenCount),
+                        AdminOutput.minute(grant.createdAt), AdminOutput.minute(grant.lastUsedAt),
+                    ]
+                }
             }
         }
     }
@@ -249,16 +260,17 @@ extension Admin {
         var json = false
 
         func run() async throws {
-            let store = try await AdminEnvironment.openStore(database: options.database, command: "admin tokens")
-            let tokens = try await AdminEnvironment.perform("list tokens") { try await store.listTokens(grantID: grant) }
-            try AdminOutput.emit(
-                tokens, json: json, empty: "No tokens.",
-                header: ["TOKEN ID", "KIND", "STATE", "GRANT ID", "CLIENT NAME", "USER ID", "CREATED", "LAST USED", "EXPIRES"]
-            ) { token in
-                [
-                    token.id, token.kind.rawValue, token.state.rawValue, token.grantID, token.clientName, token.userID,
-                    AdminOutput.minute(token.createdAt), AdminOutput.minute(token.lastUsedAt), AdminOutput.minute(token.expiresAt),
-                ]
+            try await AdminEnvironment.withStore(database: options.database, command: "admin tokens") { store in
+                let tokens = try await AdminEnvironment.perform("list tokens") { try await store.listTokens(grantID: grant) }
+                try AdminOutput.emit(
+                    tokens, json: json, empty: "No tokens.",
+                    header: ["TOKEN ID", "KIND", "STATE", "GRANT ID", "CLIENT NAME", "USER ID", "CREATED", "LAST USED", "EXPIRES"]
+                ) { token in
+                    [
+                        token.id, token.kind.rawValue, token.state.rawValue, token.grantID, token.clientName, token.userID,
+                        AdminOutput.minute(token.createdAt), AdminOutput.minute(token.lastUsedAt), AdminOutput.minute(token.expiresAt),
+                    ]
+                }
             }
         }
     }
@@ -302,30 +314,31 @@ extension Admin {
         }
 
         func run() async throws {
-            let store = try await AdminEnvironment.openStore(database: options.database, command: "admin revoke")
-            let count: Int
-            let what: String
-            let target: String
-            if let token {
-                count = try await AdminEnvironment.perform("revoke the token") { try await store.revokeToken(id: token) }
-                (what, target) = ("token", "token \(token)")
-            } else if let grant {
-                count = try await AdminEnvironment.perform("revoke the grant") { try await store.revokeGrant(id: grant) }
-                (what, target) = ("grant", "grant \(grant)")
-            } else if let user {
-                count = try await AdminEnvironment.perform("revoke the user's grants") { try await store.revokeGrants(userID: user) }
-                (what, target) = ("grant", "user \(user)")
-            } else if let client {
-                count = try await AdminEnvironment.perform("revoke the client's grants") { try await store.revokeGrants(clientID: client) }
-                (what, target) = ("grant", "client \(client)")
-            } else {
-                throw ValidationError("give exactly one of --token, --grant, --user or --client")
+            try await AdminEnvironment.withStore(database: options.database, command: "admin revoke") { store in
+                let count: Int
+                let what: String
+                let target: String
+                if let token {
+                    count = try await AdminEnvironment.perform("revoke the token") { try await store.revokeToken(id: token) }
+                    (what, target) = ("token", "token \(token)")
+                } else if let grant {
+                    count = try await AdminEnvironment.perform("revoke the grant") { try await store.revokeGrant(id: grant) }
+                    (what, target) = ("grant", "grant \(grant)")
+                } else if let user {
+                    count = try await AdminEnvironment.perform("revoke the user's grants") { try await store.revokeGrants(userID: user) }
+                    (what, target) = ("grant", "user \(user)")
+                } else if let client {
+                    count = try await AdminEnvironment.perform("revoke the client's grants") { try await store.revokeGrants(clientID: client) }
+                    (what, target) = ("grant", "client \(client)")
+                } else {
+                    throw ValidationError("give exactly one of --token, --grant, --user or --client")
+                }
+                guard count > 0 else {
+                    printError("error: nothing revoked: no \(what) matches \(target)")
+                    throw ExitCode(1)
+                }
+                print("Revoked \(AdminOutput.plural(count, what)) (\(target)).")
             }
-            guard count > 0 else {
-                printError("error: nothing revoked: no \(what) matches \(target)")
-                throw ExitCode(1)
-            }
-            print("Revoked \(AdminOutput.plural(count, what)) (\(target)).")
         }
     }
 
@@ -344,13 +357,14 @@ extension Admin {
         var id: String
 
         func run() async throws {
-            let store = try await AdminEnvironment.openStore(database: options.database, command: "admin delete-client")
-            let deleted = try await AdminEnvironment.perform("delete the client") { try await store.deleteClient(id: id) }
-            guard deleted else {
-                printError("error: no client with id \(id)")
-                throw ExitCode(1)
+            try await AdminEnvironment.withStore(database: options.database, command: "admin delete-client") { store in
+                let deleted = try await AdminEnvironment.perform("delete the client") { try await store.deleteClient(id: id) }
+                guard deleted else {
+                    printError("error: no client with id \(id)")
+                    throw ExitCode(1)
+                }
+                print("Deleted client \(id) and everything issued to it.")
             }
-            print("Deleted client \(id) and everything issued to it.")
         }
     }
 
@@ -361,13 +375,14 @@ extension Admin {
         @OptionGroup var options: DatabaseOption
 
         func run() async throws {
-            let store = try await AdminEnvironment.openStore(database: options.database, command: "admin purge")
-            let counts = try await AdminEnvironment.perform("purge expired rows") { try await store.purgeExpired() }
-            print(
-                "Purged \(AdminOutput.plural(counts.clients, "client")), "
-                    + "\(AdminOutput.plural(counts.pendingAuthorizations, "pending authorization")), "
-                    + "\(AdminOutput.plural(counts.codes, "code")), \(AdminOutput.plural(counts.tokens, "token")), "
-                    + "\(AdminOutput.plural(counts.grants, "grant")).")
+            try await AdminEnvironment.withStore(database: options.database, command: "admin purge") { store in
+                let counts = try await AdminEnvironment.perform("purge expired rows") { try await store.purgeExpired() }
+                print(
+                    "Purged \(AdminOutput.plural(counts.clients, "client")), "
+                        + "\(AdminOutput.plural(counts.pendingAuthorizations, "pending authorization")), "
+                        + "\(AdminOutput.plural(counts.codes, "code")), \(AdminOutput.plural(counts.tokens, "token")), "
+                        + "\(AdminOutput.plural(counts.grants, "grant")).")
+            }
         }
     }
 
@@ -402,9 +417,10 @@ extension Admin {
                 throw ExitCode(78)
             }
             let keyID = (try? configuration.sealingKeys.map(SealingKeyring.parse)?.currentKeyID) ?? "derived"
-            let store = try await AdminEnvironment.openStore(database: options.database, command: "admin rotate-key")
-            let count = try await AdminEnvironment.perform("re-seal the stored values") { try await store.resealWithCurrentKey() }
-            print("Re-sealed \(AdminOutput.plural(count, "value")) under key \(keyID).")
+            try await AdminEnvironment.withStore(database: options.database, command: "admin rotate-key") { store in
+                let count = try await AdminEnvironment.perform("re-seal the stored values") { try await store.resealWithCurrentKey() }
+                print("Re-sealed \(AdminOutput.plural(count, "value")) under key \(keyID).")
+            }
         }
     }
 }

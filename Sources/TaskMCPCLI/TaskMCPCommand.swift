@@ -135,7 +135,7 @@ struct Serve: AsyncParsableCommand {
                 Parallel, and no credits are spent.
                   Demo API key (Authorization: Bearer):  \(SandboxConfiguration.demoAPIKey)
                   Sign-in: OAuth clients are sent to the sandbox's consent page.
-                  Database: \(configuration.databasePath == ":memory:" ? "in memory (gone when this process stops)" : configuration.databasePath)
+                  Database: \(configuration.database.isInMemory ? "in memory (gone when this process stops)" : "\(configuration.database)")
                   Secret key: \(generatedSecret ? "generated for this process" : "from TASK_MCP_SECRET_KEY")
                   Webhooks: the sandbox signs run completions and posts them to \(base)/webhooks/parallel
                 \(rule)

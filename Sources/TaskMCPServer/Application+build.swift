@@ -32,9 +32,10 @@ public let taskMCPVersion = "0.5.0"
 
 /// Builds the task-mcp application: its routes and the services that run beside it.
 ///
-/// The composition root: every module is wired here and nowhere else. Opens the database and
-/// applies pending migrations before the port opens; the database is closed after the server
-/// has stopped (graceful shutdown lets in-flight requests finish first).
+/// The composition root: every module is wired here and nowhere else. Opens the database
+/// (``openStore(configuration:keys:logger:clock:)`` chooses the backend) and applies pending
+/// migrations before the port opens; the database is closed after the server has stopped
+/// (graceful shutdown lets in-flight requests finish first).
 ///
 /// - Parameters:
 ///   - metrics: the registry `/metrics` exposes; the caller bootstraps swift-metrics with a
@@ -67,8 +68,9 @@ public func buildApplication(
         logger.info("Completion webhooks on: runs ask the upstream to POST to \(target) when they end")
     }
     let keys = try KeyMaterial(configuration: configuration, logger: logger)
-    let store = try await openStore(configuration: configuration, keys: keys, logger: logger)
-    services.insert(StoreService(store: store, logger: logger), at: 0)
+    let opened = try await openStore(configuration: configuration, keys: keys, logger: logger)
+    let store = opened.store
+    services.insert(contentsOf: opened.services + [StoreService(store: store, logger: logger)], at: 0)
     services.append(PurgeService(store: store, interval: .seconds(3_600), logger: logger))
     // Slowloris and idle keep-alive connections are closed; one address holds a bounded number.
     let connectionGuard = ConnectionGuard(limits: configuration.connectionLimits, logger: logger)
@@ -86,7 +88,7 @@ public func buildApplication(
         configuration: configuration, upstream: upstream, publicURL: publicURL, logger: logger, store: store, keys: keys,
         metrics: configuration.metricsListener == nil ? metricsEndpoint : nil)
     let settings = configuration
-    return Application(
+    var application = Application(
         router: router, server: connectionGuard.server,
         configuration: ApplicationConfiguration(
             address: .hostname(settings.host, port: settings.port), serverName: "task-mcp"),
@@ -97,6 +99,9 @@ public func buildApplication(
             await onServerRunning(port)
         },
         logger: logger)
+    // PostgreSQL is migrated once its pool runs, before the port opens.
+    if let prepare = opened.prepare { application.beforeServerStarts(perform: prepare) }
+    return application
 }
 
 /// Every route: health, OAuth, the MCP endpoint, the REST API and its views, the live progress

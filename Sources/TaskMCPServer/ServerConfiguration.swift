@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 public import Logging
 import ParallelAPI
+public import PostgresStorage
 import Storage
 // `public`: the default page budget is TaskTools' (``Paginator/defaultPageTokenBudget``).
 public import TaskTools
@@ -35,9 +36,11 @@ public struct ServerConfiguration: Sendable, Hashable {
     /// ``sealingKeys``) the sealing key. `nil`: a random key per process, so links, sign-ins and
     /// stored grants last until restart.
     public var secretKey: String?
-    /// The SQLite database (OAuth clients, grants, token hashes, sealed keys, the task registry).
-    /// `:memory:` keeps everything in process memory. A missing parent directory is created.
-    public var databasePath: String
+    /// Where the server keeps its state (OAuth clients, grants, token hashes, sealed keys, the
+    /// task registry): a SQLite file, or a PostgreSQL database that several replicas share.
+    public var database: DatabaseLocation
+    /// Most pooled connections to PostgreSQL per replica (`TASK_MCP_DATABASE_MAX_CONNECTIONS`).
+    public var databaseMaxConnections: Int = 20
     /// AES-GCM keys sealing API keys at rest, `id:base64[,id:base64…]`, current first. `nil`: one
     /// key derived from ``secretKey``.
     public var sealingKeys: String?
@@ -92,7 +95,8 @@ public struct ServerConfiguration: Sendable, Hashable {
     public init(
         host: String = "127.0.0.1", port: Int = 8080, parallelBaseURL: String = "https://api.parallel.ai",
         sandboxPort: Int? = nil, publicURL: String? = nil, allowedOrigins: [String] = [], maxBodyBytes: Int = 8 * 1024 * 1024,
-        pageTokenBudget: Int = Paginator.defaultPageTokenBudget, secretKey: String? = nil, databasePath: String = ServerConfiguration.defaultDatabasePath,
+        pageTokenBudget: Int = Paginator.defaultPageTokenBudget, secretKey: String? = nil,
+        database: DatabaseLocation = .sqlite(path: ServerConfiguration.defaultDatabasePath),
         sealingKeys: String? = nil, oauthProviderURL: String = "https://platform.parallel.ai/getKeys", oauthClientID: String? = nil,
         oauthScope: String = "key:read", accessTokenLifetime: Int = 3_600, refreshTokenLifetime: Int = 30 * 86_400,
         registrationsPerHour: Int = 20, authorizationsPerMinute: Int = 120, tokenRequestsPerMinute: Int = 300,
@@ -109,7 +113,7 @@ public struct ServerConfiguration: Sendable, Hashable {
         self.maxBodyBytes = maxBodyBytes
         self.pageTokenBudget = pageTokenBudget
         self.secretKey = secretKey
-        self.databasePath = databasePath
+        self.database = database
         self.sealingKeys = sealingKeys
         self.oauthProviderURL = oauthProviderURL
         self.oauthClientID = oauthClientID
@@ -129,18 +133,25 @@ public struct ServerConfiguration: Sendable, Hashable {
         self.webhookSecret = webhookSecret
     }
 
-    /// Refuses a database URL (`postgres://…`, any `scheme://`): this build stores in SQLite only,
-    /// and such a value would otherwise become a file named after the URL. The message never
-    /// repeats the URL, which may carry a password.
-    static func checkDatabaseLocation(_ text: String) throws(Problem) {
-        guard let separator = text.range(of: "://") else { return }
+    /// `TASK_MCP_DATABASE`: a PostgreSQL URL (`postgres://…`, `postgresql://…`), or else a SQLite
+    /// file path (or `:memory:`). Any other `scheme://` is refused rather than taken for a file
+    /// name. Messages never repeat the URL, which may carry a password.
+    static func databaseLocation(_ text: String) throws(Problem) -> DatabaseLocation {
+        if PostgresLocation.isPostgresURL(text) {
+            do {
+                return .postgres(try PostgresLocation(url: text))
+            } catch {
+                throw Problem("a PostgreSQL URL postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require]: \(error.problem)")
+            }
+        }
+        guard let separator = text.range(of: "://") else { return .sqlite(path: text) }
         let scheme = text[..<separator.lowerBound]
         guard let first = scheme.first, first.isASCII, first.isLetter,
             scheme.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) })
-        else { return }
+        else { return .sqlite(path: text) }
         throw Problem(
-            "a SQLite database: a file path such as data/task-mcp.sqlite, or :memory:; "
-                + "'\(scheme)://' URLs are not supported by this build (SQLite is the only backend)")
+            "a PostgreSQL URL (postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE) or a SQLite database: a file path such as "
+                + "data/task-mcp.sqlite, or :memory:; '\(scheme)://' URLs are not supported")
     }
 
     /// Where the database lives unless `TASK_MCP_DATABASE` says otherwise.
@@ -166,7 +177,7 @@ public struct ServerConfiguration: Sendable, Hashable {
     /// Every variable `fromEnvironment` reads; another `TASK_MCP_…` variable is reported as a typo.
     public static let variableNames: [String] = [
         "TASK_MCP_HOST", "TASK_MCP_PORT", "TASK_MCP_PUBLIC_URL", "TASK_MCP_SECRET_KEY", "TASK_MCP_DATABASE",
-        "TASK_MCP_SEALING_KEYS", "TASK_MCP_ALLOWED_ORIGINS", "TASK_MCP_TRUSTED_PROXIES", "TASK_MCP_MAX_BODY_BYTES",
+        "TASK_MCP_DATABASE_PASSWORD", "TASK_MCP_DATABASE_MAX_CONNECTIONS",        "TASK_MCP_SEALING_KEYS", "TASK_MCP_ALLOWED_ORIGINS", "TASK_MCP_TRUSTED_PROXIES", "TASK_MCP_MAX_BODY_BYTES",
         "TASK_MCP_PAGE_TOKENS", "TASK_MCP_ACCESS_TOKEN_TTL", "TASK_MCP_REFRESH_TOKEN_TTL", "TASK_MCP_REGISTRATIONS_PER_HOUR",
         "TASK_MCP_AUTHORIZATIONS_PER_MINUTE", "TASK_MCP_TOKEN_REQUESTS_PER_MINUTE", "TASK_MCP_DEV_LOOPBACK_CLIENT_METADATA",
         "TASK_MCP_LOG_LEVEL", "TASK_MCP_LOG_FORMAT", "TASK_MCP_METRICS_TOKEN", "TASK_MCP_METRICS_ADDRESS",
@@ -217,9 +228,25 @@ public struct ServerConfiguration: Sendable, Hashable {
                 throw Problem("base64 of at least 32 random bytes (try: openssl rand -base64 32)")
             }
         }
+        var databaseRead = true
         reader.read("TASK_MCP_DATABASE") { text in
-            try Self.checkDatabaseLocation(text)
-            configuration.databasePath = text
+            databaseRead = false
+            configuration.database = try Self.databaseLocation(text)
+            databaseRead = true
+        }
+        reader.read("TASK_MCP_DATABASE_PASSWORD") { password in
+            guard databaseRead else { return }  // the URL itself is reported
+            guard case .postgres(var location) = configuration.database else {
+                throw Problem("set only with a PostgreSQL TASK_MCP_DATABASE (postgres://…)")
+            }
+            guard location.password == nil else {
+                throw Problem("unset when TASK_MCP_DATABASE's URL carries a password: give the password once")
+            }
+            location.password = password
+            configuration.database = .postgres(location)
+        }
+        reader.integer("TASK_MCP_DATABASE_MAX_CONNECTIONS", 1...1_000, "a number of connections from 1 to 1000") {
+            configuration.databaseMaxConnections = $0
         }
         reader.read("TASK_MCP_SEALING_KEYS") { text in
             configuration.sealingKeys = text
@@ -303,7 +330,7 @@ public struct ServerConfiguration: Sendable, Hashable {
         -> Result<ServerConfiguration, ConfigurationErrors>
     {
         var defaults = ServerConfiguration()
-        if sandboxPort != nil { defaults.databasePath = ":memory:" }
+        if sandboxPort != nil { defaults.database = .sqlite(path: ":memory:") }
         // Value problems and serving requirements are reported together, so one attempt shows all.
         var (configuration, problems) = read(environment, defaults: defaults)
         configuration.sandboxPort = sandboxPort
@@ -526,4 +553,23 @@ public enum LogFormat: String, Sendable, Hashable, CaseIterable {
 public struct ConfigurationErrors: Error, Hashable, Sendable, CustomStringConvertible {
     public var problems: [String]
     public var description: String { problems.joined(separator: "\n") }
+}
+
+/// Where the server's state lives: `TASK_MCP_DATABASE`.
+public enum DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
+    /// A SQLite file (its directory is created when missing), or `:memory:` for one process.
+    case sqlite(path: String)
+    /// A PostgreSQL database, which any number of replicas may share.
+    case postgres(PostgresLocation)
+
+    /// Whether this is SQLite's `:memory:`: private to one process, gone when it stops.
+    public var isInMemory: Bool { self == .sqlite(path: ":memory:") }
+
+    /// The path, or the URL without its password.
+    public var description: String {
+        switch self {
+        case .sqlite(let path): path
+        case .postgres(let location): location.description
+        }
+    }
 }

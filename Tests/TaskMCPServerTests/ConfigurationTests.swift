@@ -129,7 +129,7 @@ struct ConfigurationTests {
         // A value for every name parses (no "not a task-mcp setting"), and reaches the configuration.
         let environment: [String: String] = [
             "TASK_MCP_HOST": "::1", "TASK_MCP_PORT": "9000", "TASK_MCP_PUBLIC_URL": "https://mcp.example.com",
-            "TASK_MCP_SECRET_KEY": secret, "TASK_MCP_DATABASE": "/var/lib/task-mcp/db.sqlite",
+            "TASK_MCP_SECRET_KEY": secret, "TASK_MCP_DATABASE": "/var/lib/task-mcp/db.sqlite", "TASK_MCP_DATABASE_MAX_CONNECTIONS": "8",
             "TASK_MCP_SEALING_KEYS": "k1:" + Data(repeating: 2, count: 32).base64EncodedString(),
             "TASK_MCP_ALLOWED_ORIGINS": "https://a.example.com", "TASK_MCP_TRUSTED_PROXIES": "10.0.0.1",
             "TASK_MCP_MAX_BODY_BYTES": "2048", "TASK_MCP_PAGE_TOKENS": "5000", "TASK_MCP_ACCESS_TOKEN_TTL": "600",
@@ -141,10 +141,13 @@ struct ConfigurationTests {
             "PARALLEL_OAUTH_CLIENT_ID": "mcp.example.com", "PARALLEL_OAUTH_SCOPE": "key:read extra",
             "TASK_MCP_WEBHOOK_SECRET": "whsec_" + Data(repeating: 4, count: 24).base64EncodedString(),
         ]
-        #expect(Set(environment.keys) == Set(ServerConfiguration.variableNames))
+        #expect(Set(environment.keys).union(["TASK_MCP_DATABASE_PASSWORD"]) == Set(ServerConfiguration.variableNames))
         let c = try ServerConfiguration.fromEnvironment(environment).get()
         #expect(c.host == "::1" && c.port == 9000 && c.publicURL == "https://mcp.example.com" && c.secretKey == secret)
-        #expect(c.databasePath == "/var/lib/task-mcp/db.sqlite" && c.sealingKeys?.hasPrefix("k1:") == true)
+        #expect(c.database == .sqlite(path: "/var/lib/task-mcp/db.sqlite") && c.sealingKeys?.hasPrefix("k1:") == true)
+        #expect(c.databaseMaxConnections == 8)
+        // The password belongs with a PostgreSQL URL (DatabaseLocationTests reads it there).
+        #expect(ServerConfiguration.variableNames.contains("TASK_MCP_DATABASE_PASSWORD"))
         #expect(c.allowedOrigins == ["https://a.example.com"] && c.trustedProxies == ["10.0.0.1"])
         #expect(c.maxBodyBytes == 2048 && c.pageTokenBudget == 5000 && c.accessTokenLifetime == 600 && c.refreshTokenLifetime == 7200)
         #expect(c.registrationsPerHour == 5 && c.authorizationsPerMinute == 6 && c.tokenRequestsPerMinute == 7)
@@ -225,7 +228,7 @@ struct ConfigurationTests {
     }
 
     @Test func defaultsPutTheDatabaseUnderData() {
-        #expect(ServerConfiguration().databasePath == "data/task-mcp.sqlite")
+        #expect(ServerConfiguration().database == .sqlite(path: "data/task-mcp.sqlite"))
     }
 
     // MARK: Serving
@@ -247,8 +250,8 @@ struct ConfigurationTests {
         #expect(first.sandboxPort == 8787)
         #expect(first.secretKeyBytes?.count == 32)
         #expect(first.secretKey != second.secretKey)
-        #expect(first.databasePath == ":memory:")
-        #expect(try serving(["TASK_MCP_DATABASE": "sandbox.sqlite"], sandboxPort: 8787).get().databasePath == "sandbox.sqlite")
+        #expect(first.database == .sqlite(path: ":memory:"))
+        #expect(try serving(["TASK_MCP_DATABASE": "sandbox.sqlite"], sandboxPort: 8787).get().database == .sqlite(path: "sandbox.sqlite"))
         #expect(try serving(["TASK_MCP_SECRET_KEY": secret], sandboxPort: 8787).get().secretKey == secret)
     }
 

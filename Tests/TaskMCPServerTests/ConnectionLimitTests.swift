@@ -89,7 +89,7 @@ func healthStatusLine(port: Int) async throws -> String? {
 @Suite("Connection limits")
 struct ConnectionLimitTests {
     func configuration(upstream: String = "http://127.0.0.1:9", header: Int = 1, idle: Int = 1, perClient: Int = 0) -> ServerConfiguration {
-        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, parallelBaseURL: upstream, databasePath: ":memory:")
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, parallelBaseURL: upstream, database: .sqlite(path: ":memory:"))
         configuration.secretKey = Data(repeating: 7, count: 32).base64EncodedString()
         configuration.headerTimeout = header
         configuration.idleTimeout = idle

@@ -141,9 +141,9 @@ func withLiveApp(
     _ body: @escaping @Sendable (LiveApp, ServiceGroup) async throws -> Void
 ) async throws {
     try await withUpstreamSandbox(sandbox) { sandboxURL, sandboxStore in
-        let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, parallelBaseURL: sandboxURL, databasePath: ":memory:")
+        let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, parallelBaseURL: sandboxURL, database: .sqlite(path: ":memory:"))
         let keys = try KeyMaterial(configuration: configuration, logger: quietLogger)
-        let store = try await openStore(configuration: configuration, keys: keys, logger: quietLogger)
+        let store = try await openStore(configuration: configuration, keys: keys, logger: quietLogger).store
         let publicURL = PublicURL("http://127.0.0.1")
         let hubBox = Mutex<ProgressHub?>(nil)
         var settings = settings

@@ -35,7 +35,7 @@ struct LiveServerTests {
 
     @Test func progressLinksCarryTheBoundPortAndOpen() async throws {
         try await withUpstreamSandbox { sandboxURL, _ in
-            let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, parallelBaseURL: sandboxURL, databasePath: ":memory:")
+            let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, parallelBaseURL: sandboxURL, database: .sqlite(path: ":memory:"))
             try await withRunningApplication(configuration) { base in
                 let banner = try await send(.GET, base + "/")
                 #expect(banner.status == .ok)

@@ -117,7 +117,7 @@ struct MCPTasksServerTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         try await withUpstreamSandbox { baseURL, _ in
             var configuration = testConfiguration(upstream: baseURL)
-            configuration.databasePath = directory.appendingPathComponent("tasks.sqlite").path
+            configuration.database = .sqlite(path: directory.appendingPathComponent("tasks.sqlite").path)
             let first = try await taskMCPRouterAndStore(configuration)
             let taskID = try await Application(router: first.router).test(.router) { client in try await createTask(client) }
             try await first.store.close()

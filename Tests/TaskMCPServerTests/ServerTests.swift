@@ -35,7 +35,7 @@ struct ServerTests {
         var configuration = testConfiguration(upstream: "http://127.0.0.1:8787")
         configuration.sandboxPort = 8787
         let keys = try KeyMaterial(configuration: configuration, logger: quietLogger)
-        let store = try await openStore(configuration: configuration, keys: keys, logger: quietLogger)
+        let store = try await openStore(configuration: configuration, keys: keys, logger: quietLogger).store
         let router = buildRouter(
             configuration: configuration, upstream: "http://127.0.0.1:8787", publicURL: PublicURL("http://127.0.0.1:8080"),
             logger: quietLogger, store: store, keys: keys, metrics: nil)

@@ -91,7 +91,7 @@ struct WebhookRouteTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         var configuration = testConfiguration(upstream: "http://127.0.0.1:9")
-        configuration.databasePath = directory.appendingPathComponent("task-mcp.sqlite").path
+        configuration.database = .sqlite(path: directory.appendingPathComponent("task-mcp.sqlite").path)
         configuration.webhookSecret = secret
         let (router, store) = try await taskMCPRouterAndStore(configuration)
         try await Application(router: router).test(.router) { client in
@@ -280,10 +280,11 @@ struct WebhookRouteTests {
             let configuration = ServerConfiguration(
                 host: "127.0.0.1", port: 0, parallelBaseURL: sandboxURL,
                 secretKey: Data(repeating: 3, count: 32).base64EncodedString(),
-                databasePath: directory.appendingPathComponent("task-mcp.sqlite").path, webhookSecret: Self.secret)
+                database: .sqlite(path: directory.appendingPathComponent("task-mcp.sqlite").path), webhookSecret: Self.secret)
             #expect(configuration.requestsWebhooks)
             try await withRunningApplication(configuration) { base in
-                let store = try await openStore(configuration: configuration, logger: quietLogger)
+                let keys = try KeyMaterial(configuration: configuration, logger: quietLogger)
+                let store = try await openStore(configuration: configuration, keys: keys, logger: quietLogger).store
 
                 let before = Self.outcome("accepted")
                 let runID = try await createDeepResearch(at: base)

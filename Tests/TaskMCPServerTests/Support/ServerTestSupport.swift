@@ -41,7 +41,7 @@ func testConfiguration(
 ) -> ServerConfiguration {
     ServerConfiguration(
         parallelBaseURL: upstream, publicURL: testPublicURL, allowedOrigins: allowedOrigins, maxBodyBytes: maxBodyBytes,
-        secretKey: Data(repeating: 7, count: 32).base64EncodedString(), databasePath: ":memory:",
+        secretKey: Data(repeating: 7, count: 32).base64EncodedString(), database: .sqlite(path: ":memory:"),
         oauthProviderURL: upstream + "/getKeys")
 }
 
@@ -61,7 +61,7 @@ func taskMCPRouterAndStore(
     _ configuration: ServerConfiguration, logger: Logger = quietLogger, clock: @escaping @Sendable () -> Date = { Date() }
 ) async throws -> (router: Router<AppRequestContext>, store: any ServerStore) {
     let keys = try KeyMaterial(configuration: configuration, logger: logger)
-    let store = try await openStore(configuration: configuration, keys: keys, logger: logger, clock: clock)
+    let store = try await openStore(configuration: configuration, keys: keys, logger: logger, clock: clock).store
     let metrics =
         configuration.metricsListener == nil
         ? MetricsEndpoint(registry: TestMetrics.registry, store: store, token: configuration.metricsToken, logger: logger) : nil
