@@ -25,13 +25,14 @@ COPY . .
 
 RUN swift build -c release --static-swift-stdlib --product task-mcp
 
-# Stage the binary with the SwiftPM resource bundles that must sit next to it: SQLiteStorage's
-# `migrations` folder is read at start from task-mcp_SQLiteStorage.resources.
+# Stage the binary with the SwiftPM resource bundles that must sit next to it: each store's
+# `migrations` folder is read at start from task-mcp_SQLiteStorage.resources or
+# task-mcp_PostgresStorage.resources.
 RUN bin="$(swift build -c release --show-bin-path)" \
     && mkdir -p /staging \
     && cp "$bin/task-mcp" /staging/ \
     && find "$bin" -maxdepth 1 -name '*.resources' -exec cp -R {} /staging/ \; \
-    && ls -d /staging/task-mcp_SQLiteStorage.resources/migrations
+    && ls -d /staging/task-mcp_SQLiteStorage.resources/migrations /staging/task-mcp_PostgresStorage.resources/migrations
 
 # ---- Run ------------------------------------------------------------------------------------
 FROM debian:bookworm-slim

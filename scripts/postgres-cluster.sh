@@ -2,6 +2,8 @@
 # A throwaway PostgreSQL cluster on a free loopback port, for the store tests.
 #   scripts/postgres-cluster.sh start DIR   → prints the cluster's URL (postgres://postgres@127.0.0.1:PORT/postgres)
 #   scripts/postgres-cluster.sh stop DIR    → stops it and removes DIR
+#   scripts/postgres-cluster.sh down DIR    → stops the server, keeping DIR (a database outage)
+#   scripts/postgres-cluster.sh up DIR      → starts it again on the same port
 # Uses Debian's `postgresql` package (its versioned bin folder). initdb refuses to run as root,
 # so as root the cluster belongs to the `postgres` user.
 set -euo pipefail
@@ -23,6 +25,15 @@ as_owner() {
     if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# Starts the server of the cluster in DIR on the port recorded there.
+run_server() {
+    local bin="$1" port
+    port="$(cat "$dir/port")"
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off" start >/dev/null \
+        || { cat "$dir/server.log" >&2; exit 1; }
+}
+
 case "$command" in
 start)
     bin="$(bin_dir)"
@@ -31,10 +42,16 @@ start)
     port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
     as_owner "$bin/initdb" -D "$dir/data" -A trust -U postgres >"$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; exit 1; }
-    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off" start >/dev/null \
-        || { cat "$dir/server.log" >&2; exit 1; }
+    echo "$port" >"$dir/port"
+    run_server "$bin"
     echo "postgres://postgres@127.0.0.1:$port/postgres"
+    ;;
+down)
+    bin="$(bin_dir)"
+    as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+    ;;
+up)
+    run_server "$(bin_dir)"
     ;;
 stop)
     if [ -d "$dir/data" ]; then
@@ -44,7 +61,7 @@ stop)
     rm -rf "$dir"
     ;;
 *)
-    echo "usage: $0 start|stop DIR" >&2
+    echo "usage: $0 start|stop|down|up DIR" >&2
     exit 2
     ;;
 esac

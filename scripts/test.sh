@@ -60,6 +60,9 @@ echo "==> docker-compose.yml against the compose-spec schema"
 "$venv/bin/check-jsonschema" --builtin-schema vendor.compose-spec docker-compose.yml
 
 echo "==> conformance (pytest)"
+# test_replicas.py starts its own PostgreSQL cluster, three task-mcp replicas on it and nginx in
+# front. Without PostgreSQL's server binaries or nginx it is skipped (pytest's summary gives the
+# reason, and the closing line the counts), unless REQUIRE_POSTGRES=1 (CI), which makes that an error.
 bin="$(swift build --show-bin-path)"
 SANDBOX_BIN="$bin/parallel-sandbox" TASK_MCP_BIN="$bin/task-mcp" TASKS_2025_PYTHON="$tasks_venv/bin/python" \
     "$venv/bin/python" -m pytest -q conformance
