@@ -587,3 +587,25 @@ def test_database_url_is_a_configuration_error_not_a_file(tmp_path: pathlib.Path
     assert result.returncode == CONFIG_EXIT, f"exit {result.returncode}\n{result.stderr}"
     assert "TASK_MCP_DATABASE" in result.stderr and "s3cret-pw" not in result.stderr
     assert list(tmp_path.iterdir()) == [], f"files were created: {list(tmp_path.iterdir())}"
+
+
+@pytest.mark.timeout(120)
+def test_migrators_started_together_on_a_fresh_sqlite_file_all_succeed(tmp_path: pathlib.Path) -> None:
+    """Processes on one host opening one new SQLite file at once: the first switches it to WAL,
+    which the others may find locked; each must wait its turn, not fail."""
+    for attempt in range(3):
+        database = tmp_path / f"fresh-{attempt}.sqlite"
+        processes = [
+            subprocess.Popen(
+                [str(_binary()), "migrate", "--database", str(database)], cwd=tmp_path, env=clean_env(),
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )
+            for _ in range(4)
+        ]
+        outcomes = [(process.wait(timeout=60), process.stdout.read(), process.stderr.read()) for process in processes]
+        assert all(code == 0 for code, _, _ in outcomes), outcomes
+        applied = sum(out.count("  0") for _, out, _ in outcomes)
+        up_to_date = sum("up to date" in out for _, out, _ in outcomes)
+        # Each migration applied by exactly one process; the others found nothing to do or a part.
+        assert applied == len(list((pathlib.Path(__file__).parent.parent / "migrations" / "sqlite").glob("0*.sql"))), outcomes
+        assert up_to_date <= 3, outcomes

@@ -35,11 +35,27 @@ public final class SQLiteStore: ServerStore {
         if path == ":memory:" {
             writer = try DatabaseQueue(configuration: configuration)
         } else {
-            writer = try DatabasePool(path: path, configuration: configuration)
+            writer = try Self.openPool(path: path, configuration: configuration)
         }
         self.keyring = keyring
         self.userIDs = UserIDs(key: userIDKey)
         self.clock = clock
+    }
+
+    /// A pool on `path`. Switching a new file to WAL takes an exclusive lock that the busy timeout
+    /// does not cover, so processes opening one fresh file together may be told it is locked:
+    /// such an open is tried again, for up to about 5 seconds, like any busy write.
+    static func openPool(path: String, configuration: Configuration) throws -> DatabasePool {
+        var attempt = 0
+        while true {
+            do {
+                return try DatabasePool(path: path, configuration: configuration)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+                attempt += 1
+                guard attempt < 50 else { throw error }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+        }
     }
 
     /// Closes the database connections; later calls throw. Optional: connections also close on deinit.

@@ -66,3 +66,4 @@ import StoreTestSupport
         }
     }
 }
+
