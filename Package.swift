@@ -151,8 +151,11 @@ let package = Package(
         .target(
             name: "PostgresStorage",
             dependencies: [
+                "Deadlines",
                 "Storage",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // Only to recognise its pool's "cannot connect" error (`ConnectionPoolError`).
+                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 // PostgresTaskSignals, the LISTEN/NOTIFY relay between replicas, is a Service.

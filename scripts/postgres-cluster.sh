@@ -2,13 +2,14 @@
 # A throwaway PostgreSQL cluster on a free loopback port, for the store tests.
 #   scripts/postgres-cluster.sh start DIR   → prints the cluster's URL (postgres://postgres@127.0.0.1:PORT/postgres)
 #   scripts/postgres-cluster.sh stop DIR    → stops it and removes DIR
-#   scripts/postgres-cluster.sh down DIR    → stops the server, keeping DIR (a database outage)
-#   scripts/postgres-cluster.sh up DIR      → starts it again on the same port
+#   scripts/postgres-cluster.sh pause DIR   → stops the server, keeping DIR (an outage, for fault tests)
+#   scripts/postgres-cluster.sh resume DIR  → starts the paused server again, on the same port
+#   (down and up are the same as pause and resume)
 # Uses Debian's `postgresql` package (its versioned bin folder). initdb refuses to run as root,
 # so as root the cluster belongs to the `postgres` user.
 set -euo pipefail
 
-command="${1:?start or stop}"
+command="${1:?start, stop, pause or resume}"
 dir="${2:?a directory for the cluster}"
 
 bin_dir() {
@@ -25,12 +26,10 @@ as_owner() {
     if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-# Starts the server of the cluster in DIR on the port recorded there.
-run_server() {
-    local bin="$1" port
-    port="$(cat "$dir/port")"
-    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off" start >/dev/null \
+# Starts the server of DIR's cluster on loopback port $2 and waits until it accepts connections.
+start_server() {
+    as_owner "$1/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+        -o "-p $2 -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off" start >/dev/null \
         || { cat "$dir/server.log" >&2; exit 1; }
 }
 
@@ -40,18 +39,19 @@ start)
     mkdir -p "$dir"
     [ "$(id -u)" = 0 ] && chown postgres "$dir"
     port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+    echo "$port" >"$dir/port"
     as_owner "$bin/initdb" -D "$dir/data" -A trust -U postgres >"$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; exit 1; }
-    echo "$port" >"$dir/port"
-    run_server "$bin"
+    start_server "$bin" "$port"
     echo "postgres://postgres@127.0.0.1:$port/postgres"
     ;;
-down)
+pause | down)
     bin="$(bin_dir)"
     as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
     ;;
-up)
-    run_server "$(bin_dir)"
+resume | up)
+    bin="$(bin_dir)"
+    start_server "$bin" "$(cat "$dir/port")"
     ;;
 stop)
     if [ -d "$dir/data" ]; then
@@ -61,7 +61,7 @@ stop)
     rm -rf "$dir"
     ;;
 *)
-    echo "usage: $0 start|stop|down|up DIR" >&2
+    echo "usage: $0 start|stop|pause|resume|down|up DIR" >&2
     exit 2
     ;;
 esac

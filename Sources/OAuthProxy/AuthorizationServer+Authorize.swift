@@ -65,8 +65,8 @@ extension AuthorizationServer {
                 status: .serviceUnavailable)
             page.headers[.retryAfter] = "5"
             return page
-        case .failure(.storage):
-            return errorPage("Sign-in unavailable", "The server could not read its records; try again.", status: .serviceUnavailable)
+        case .failure(.storage(let error)):
+            return storeFailurePage(error, "Client lookup failed", otherwise: "The server could not read its records; try again.")
         }
         let redirectURI: String
         if let requested = parameters["redirect_uri"] {
@@ -114,8 +114,8 @@ extension AuthorizationServer {
         do {
             try await store.createPending(pending, browserBinding: binding, csrf: csrf)
         } catch {
-            logger.error("Could not store a pending authorization", metadata: ["error": "\(error)"])
-            return errorPage("Sign-in unavailable", "The server could not record this sign-in; try again.", status: .serviceUnavailable)
+            return storeFailurePage(
+                error, "Could not store a pending authorization", otherwise: "The server could not record this sign-in; try again.")
         }
         var warnings: [String] = []
         if client.redirectURIs.allSatisfy(RedirectURIPolicy.isLoopback) {
@@ -177,8 +177,7 @@ extension AuthorizationServer {
                 return errorPage("Sign-in request not valid", "The consent form's decision must be approve or deny.")
             }
         } catch {
-            logger.error("Consent could not be recorded", metadata: ["error": "\(error)"])
-            return errorPage("Sign-in unavailable", "The server could not record your decision; try again.", status: .serviceUnavailable)
+            return storeFailurePage(error, "Consent could not be recorded", otherwise: "The server could not record your decision; try again.")
         }
     }
 
@@ -193,8 +192,7 @@ extension AuthorizationServer {
         do {
             lookup = try await store.takePending(state: state, browserBinding: bindingValue(cookieHeader: cookieHeader))
         } catch {
-            logger.error("Pending authorization lookup failed", metadata: ["error": "\(error)"])
-            return errorPage("Sign-in unavailable", "The server could not read its records; try again.", status: .serviceUnavailable)
+            return storeFailurePage(error, "Pending authorization lookup failed", otherwise: "The server could not read its records; try again.")
         }
         let pending: PendingAuthorization
         let verifier: String
@@ -242,7 +240,8 @@ extension AuthorizationServer {
             logger.info("Authorization granted", metadata: ["client": "\(pending.clientID)", "grant": "\(grantID)"])
         } catch {
             logger.error("Could not store a grant", metadata: ["error": "\(error)"])
-            return fail(.serverError, "The authorization could not be stored; try again.")
+            guard error is StoreUnavailable else { return fail(.serverError, "The authorization could not be stored; try again.") }
+            return fail(.temporarilyUnavailable, "The server's database is unavailable; sign in again in a few seconds.")
         }
         return clientRedirect(pending.redirectURI, state: pending.clientState, [("code", code)])
     }

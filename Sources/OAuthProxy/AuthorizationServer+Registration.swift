@@ -85,8 +85,7 @@ extension AuthorizationServer {
         do {
             try await store.saveClient(client, secret: secret)
         } catch {
-            logger.error("Could not store a client registration", metadata: ["error": "\(error)"])
-            return .error(.serverError, "The registration could not be stored; try again.", status: .internalServerError)
+            return storeFailure(error, "Could not store a client registration", otherwise: "The registration could not be stored; try again.")
         }
         logger.info("Client registered", metadata: ["client": "\(clientID)", "method": "\(method)"])
         OAuthMetrics.registered()

@@ -44,8 +44,7 @@ extension AuthorizationServer {
             }
             client = found
         } catch {
-            logger.error("Client lookup failed", metadata: ["error": "\(error)"])
-            return .refused(.error(.serverError, "The server could not read its records; try again.", status: .internalServerError))
+            return .refused(storeFailure(error, "Client lookup failed", otherwise: "The server could not read its records; try again."))
         }
         switch client.tokenEndpointAuthMethod {
         case "none":
@@ -137,8 +136,7 @@ extension AuthorizationServer {
                 return tokenResponse(access: access, refresh: refresh, scope: grant.scope)
             }
         } catch {
-            logger.error("Code exchange failed", metadata: ["error": "\(error)"])
-            return .error(.serverError, "The server could not complete the exchange; try again.", status: .internalServerError)
+            return storeFailure(error, "Code exchange failed", otherwise: "The server could not complete the exchange; try again.")
         }
     }
 
@@ -180,8 +178,7 @@ extension AuthorizationServer {
                 return tokenResponse(access: access, refresh: refresh, scope: requestedScope ?? grant.scope)
             }
         } catch {
-            logger.error("Refresh failed", metadata: ["error": "\(error)"])
-            return .error(.serverError, "The server could not refresh the token; try again.", status: .internalServerError)
+            return storeFailure(error, "Refresh failed", otherwise: "The server could not refresh the token; try again.")
         }
     }
 
@@ -214,8 +211,7 @@ extension AuthorizationServer {
                 logger.info("Token revoked by its client", metadata: ["client": "\(client.id)"])
             }
         } catch {
-            logger.error("Revocation failed", metadata: ["error": "\(error)"])
-            return .error(.serverError, "The server could not revoke the token; try again.", status: .internalServerError)
+            return storeFailure(error, "Revocation failed", otherwise: "The server could not revoke the token; try again.")
         }
         return .json([:])
     }

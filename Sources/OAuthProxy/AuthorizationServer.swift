@@ -79,6 +79,9 @@ public struct AuthorizationServer: Sendable {
         case invalid
         /// Not one of ours: the caller may be presenting a Parallel API key directly.
         case notIssuedHere
+        /// One of ours, but it cannot be checked now: the database is unavailable
+        /// (``StoreUnavailable``). Not a reason to sign in again.
+        case unavailable
     }
 
     /// Looks the token up on every call (no cache), so a revocation takes effect on the next request.
@@ -94,7 +97,7 @@ public struct AuthorizationServer: Sendable {
             return .principal(principal)
         } catch {
             logger.error("Token lookup failed", metadata: ["error": "\(error)"])
-            return .invalid
+            return error is StoreUnavailable ? .unavailable : .invalid
         }
     }
 

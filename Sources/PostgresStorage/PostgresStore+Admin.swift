@@ -88,28 +88,59 @@ extension PostgresStore {
 
     /// Deletes expired pending sign-ins, codes expired for over ``Retention/expiredCodes``, expired
     /// tokens, grants left with neither tokens nor codes, and expired clients no grant or sign-in
-    /// refers to, and rate-limit rows whose time has passed; each step its own statement, as in SQLite.
+    /// refers to, and rate-limit rows whose time has passed; each step in batches, in this order, as in SQLite. Once across replicas
+    /// (``purgeOnce(_:skipped:_:)``): all zero when another purge is running.
     public func purgeExpired() async throws -> PurgeCounts {
         let now = now
-        let pending = try await count("DELETE FROM pending_authorizations WHERE expires_at <= \(now)")
-        let codes = try await count("DELETE FROM authorization_codes WHERE expires_at <= \(now - Retention.expiredCodes)")
-        let tokens = try await count("DELETE FROM tokens WHERE expires_at <= \(now)")
-        let grants = try await count(
-            """
-            DELETE FROM grants
-            WHERE NOT EXISTS (SELECT 1 FROM tokens t WHERE t.grant_id = grants.id)
-              AND NOT EXISTS (SELECT 1 FROM authorization_codes c WHERE c.grant_id = grants.id)
-            """)
-        let clients = try await count(
-            """
-            DELETE FROM clients
-            WHERE expires_at IS NOT NULL AND expires_at <= \(now)
-              AND NOT EXISTS (SELECT 1 FROM grants g WHERE g.client_id = clients.id)
-              AND NOT EXISTS (SELECT 1 FROM pending_authorizations p WHERE p.client_id = clients.id)
-            """)
-        let rateLimits = try await purgeRateLimits()
-        return PurgeCounts(
-            clients: clients, pendingAuthorizations: pending, codes: codes, tokens: tokens, grants: grants, rateLimits: rateLimits)
+        let none = PurgeCounts(clients: 0, pendingAuthorizations: 0, codes: 0, tokens: 0, grants: 0)
+        return try await purgeOnce("expired", skipped: none) { [self] in
+            let pending = try await purgeInBatches { limit in
+                """
+                DELETE FROM pending_authorizations WHERE ctid = ANY(ARRAY(
+                    SELECT ctid FROM pending_authorizations WHERE expires_at <= \(now) LIMIT \(limit) FOR UPDATE SKIP LOCKED))
+                """
+            }
+            let codeCutoff = now - Retention.expiredCodes
+            let codes = try await purgeInBatches { limit in
+                """
+                DELETE FROM authorization_codes WHERE ctid = ANY(ARRAY(
+                    SELECT ctid FROM authorization_codes WHERE expires_at <= \(codeCutoff) LIMIT \(limit) FOR UPDATE SKIP LOCKED))
+                """
+            }
+            let tokens = try await purgeInBatches { limit in
+                """
+                DELETE FROM tokens WHERE ctid = ANY(ARRAY(
+                    SELECT ctid FROM tokens WHERE expires_at <= \(now) LIMIT \(limit) FOR UPDATE SKIP LOCKED))
+                """
+            }
+            let grants = try await purgeInBatches { limit in
+                """
+                DELETE FROM grants WHERE ctid = ANY(ARRAY(
+                    SELECT ctid FROM grants g
+                    WHERE NOT EXISTS (SELECT 1 FROM tokens t WHERE t.grant_id = g.id)
+                      AND NOT EXISTS (SELECT 1 FROM authorization_codes c WHERE c.grant_id = g.id)
+                    LIMIT \(limit) FOR UPDATE SKIP LOCKED))
+                """
+            }
+            let clients = try await purgeInBatches { limit in
+                """
+                DELETE FROM clients WHERE ctid = ANY(ARRAY(
+                    SELECT ctid FROM clients c
+                    WHERE c.expires_at IS NOT NULL AND c.expires_at <= \(now)
+                      AND NOT EXISTS (SELECT 1 FROM grants g WHERE g.client_id = c.id)
+                      AND NOT EXISTS (SELECT 1 FROM pending_authorizations p WHERE p.client_id = c.id)
+                    LIMIT \(limit) FOR UPDATE SKIP LOCKED))
+                """
+            }
+            let rateLimits = try await purgeInBatches { limit in
+                """
+                DELETE FROM rate_limits WHERE ctid = ANY(ARRAY(
+                    SELECT ctid FROM rate_limits WHERE tat <= now() LIMIT \(limit) FOR UPDATE SKIP LOCKED))
+                """
+            }
+            return PurgeCounts(
+                clients: clients, pendingAuthorizations: pending, codes: codes, tokens: tokens, grants: grants, rateLimits: rateLimits)
+        }
     }
 
     /// Re-seals every sealed value under the keyring's current key, ``resealBatchSize`` rows per

@@ -82,9 +82,19 @@ extension PostgresStore {
         return try await rows(query).map(StoredMCPTask.init(postgresRow:))
     }
 
-    /// Deletes MCP tasks whose retention ended before `now`; how many.
+    /// Deletes MCP tasks whose retention ended before `now`, in batches; how many. Once across
+    /// replicas: 0 when another purge is running (``purgeOnce(_:skipped:_:)``).
     public func purgeExpiredMCPTasks(now: Date) async throws -> Int {
-        try await count("DELETE FROM mcp_tasks WHERE expires_at IS NOT NULL AND expires_at <= \(now.unix)")
+        let cutoff = now.unix
+        return try await purgeOnce("mcp_tasks", skipped: 0) { [self] in
+            try await purgeInBatches { limit in
+                """
+                DELETE FROM mcp_tasks WHERE ctid = ANY(ARRAY(
+                    SELECT ctid FROM mcp_tasks WHERE expires_at IS NOT NULL AND expires_at <= \(cutoff)
+                    LIMIT \(limit) FOR UPDATE SKIP LOCKED))
+                """
+            }
+        }
     }
 }
 

@@ -7,6 +7,9 @@ extension PostgresStore {
     /// strand it): an arbitrary constant, "task-mcp" in ASCII.
     static let migrationLockKey: Int64 = 0x7461_736B_2D6D_6370
 
+    /// How long one migration may take, waiting for another replica's included.
+    static let migrationTimeout: Duration = .seconds(300)
+
     /// Plain numbered `.sql` files from the bundled `migrations` resource, in order (``MigrationFiles``).
     public static func bundledMigrations() throws -> [(name: String, sql: String)] {
         try MigrationFiles.read(Bundle.module.resourceURL?.appendingPathComponent("migrations"), of: "PostgresStorage")
@@ -34,7 +37,7 @@ extension PostgresStore {
         for migration in migrations.isEmpty ? [nil] : migrations.map(Optional.some) {
             let statements = migration.map { Self.statements(of: $0.sql) } ?? []
             let name = migration?.name
-            let didApply = try await transaction { connection in
+            let didApply = try await transaction(limit: Self.migrationTimeout) { connection in
                 try await connection.rows("SELECT pg_advisory_xact_lock(\(Self.migrationLockKey))", logger: logger)
                 try await connection.rows(
                     "CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at double precision)",

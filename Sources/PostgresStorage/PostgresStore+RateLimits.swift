@@ -39,8 +39,4 @@ extension PostgresStore {
         return rule.limited(ahead: ahead ?? rule.capacity)
     }
 
-    /// Deletes rate-limit rows whose time has passed on the database's clock; how many.
-    func purgeRateLimits() async throws -> Int {
-        try await count("DELETE FROM rate_limits WHERE tat <= now()")
-    }
 }

@@ -16,10 +16,19 @@ extension PostgresStore {
         try await rows("DELETE FROM webhook_deliveries WHERE id = \(id)")
     }
 
-    /// Deletes delivery ids received before `date`; how many.
+    /// Deletes delivery ids received before `date`, in batches; how many. Once across replicas: 0
+    /// when another purge is running (``purgeOnce(_:skipped:_:)``).
     @discardableResult
     public func purgeWebhookDeliveries(olderThan date: Date) async throws -> Int {
-        try await count("DELETE FROM webhook_deliveries WHERE received_at < \(date.unix)")
+        let cutoff = date.unix
+        return try await purgeOnce("webhook_deliveries", skipped: 0) { [self] in
+            try await purgeInBatches { limit in
+                """
+                DELETE FROM webhook_deliveries WHERE ctid = ANY(ARRAY(
+                    SELECT ctid FROM webhook_deliveries WHERE received_at < \(cutoff) LIMIT \(limit) FOR UPDATE SKIP LOCKED))
+                """
+            }
+        }
     }
 
     /// Records how a run ended (guarded: `settled_status IS NULL`, so the first report wins) and

@@ -32,21 +32,34 @@ public final class PostgresStore: ServerStore {
     /// failure or a deadlock (SQLSTATE 40001, 40P01).
     static let maximumAttempts = 5
 
+    /// How long one statement or transaction may take, waiting for a connection included, before
+    /// it fails with ``StoreUnavailable`` (``bounded(limit:_:)``).
+    public let operationTimeout: Duration
+    /// Rows one purge statement deletes at most (``purgeInBatches(_:)``).
+    let purgeBatchSize: Int
+
     /// A store over `client`. Does NOT migrate (``migrate()`` does).
     ///
     /// - Parameters:
+    ///   - client: the pool; configure it with ``clientOptions(maximumConnections:)``.
     ///   - keyring: seals new values under its first key, opens values sealed under any of its keys.
     ///   - userIDKey: the HMAC key deriving user ids from API keys (256 bits recommended).
     ///   - logger: where the transactions log (postgres-nio logs queries at trace level).
+    ///   - operationTimeout: how long one statement or transaction may take, from asking the pool
+    ///     for a connection to its answer (migrations and the purge as a whole have longer limits).
+    ///   - purgeBatchSize: rows one purge statement deletes at most.
     ///   - clock: the current time; injectable for tests.
     public init(
         client: PostgresClient, keyring: SealingKeyring, userIDKey: SymmetricKey, logger: Logger,
+        operationTimeout: Duration = PostgresStore.defaultOperationTimeout, purgeBatchSize: Int = 1000,
         clock: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.client = client
         self.keyring = keyring
         self.userIDs = UserIDs(key: userIDKey)
         self.logger = logger
+        self.operationTimeout = operationTimeout
+        self.purgeBatchSize = max(1, purgeBatchSize)
         self.clock = clock
     }
 
@@ -66,26 +79,32 @@ public final class PostgresStore: ServerStore {
         try keyring.seal(plaintext, context: context)
     }
 
-    private func checkOpen() throws {
+    func checkOpen() throws {
         if closed.load(ordering: .acquiring) { throw PostgresStoreError.closed }
     }
 
-    /// Runs `body` in one transaction (READ COMMITTED), retried with jitter when PostgreSQL aborts
-    /// it for a serialization failure or a deadlock; any other error (a unique violation included:
-    /// that is a bug, not a race) is thrown as it is, unwrapped from `PostgresTransactionError`.
+    /// Runs `body` in one transaction (READ COMMITTED) within `limit` (``operationTimeout`` unless
+    /// given; each attempt its own), retried with jitter when PostgreSQL aborts it for a
+    /// serialization failure or a deadlock. Any other error is thrown as it is, unwrapped from
+    /// `PostgresTransactionError`: a unique violation (a bug, not a race) and a lost connection
+    /// alike, the latter as ``StoreUnavailable`` (the transaction may have committed before its
+    /// answer was lost, so it is not sent again).
     func transaction<Result: Sendable>(
-        _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+        limit: Duration? = nil, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
+        let client = client
+        let logger = logger
         var attempt = 1
         while true {
-            try checkOpen()
             do {
-                return try await client.withTransaction(logger: logger) { connection in
-                    try await body(connection)
+                return try await bounded(limit: limit) { reached in
+                    try await client.withTransaction(logger: logger) { connection in
+                        reached()
+                        return try await body(connection)
+                    }
                 }
-            } catch let error as PostgresTransactionError {
-                let underlying = error.closureError ?? error.commitError ?? error.beginError ?? error
-                guard Self.isRetryable(underlying), attempt < Self.maximumAttempts else { throw underlying }
+            } catch {
+                guard Self.isRetryable(error), attempt < Self.maximumAttempts else { throw error }
             }
             logger.debug("retrying a transaction PostgreSQL aborted", metadata: ["attempt": "\(attempt)"])
             try await Task.sleep(for: .milliseconds(Int.random(in: 1...20) * attempt))
@@ -93,11 +112,17 @@ public final class PostgresStore: ServerStore {
         }
     }
 
-    /// Runs one statement outside a transaction and returns its rows.
+    /// Runs one statement outside a transaction, within ``operationTimeout``, and returns its rows.
     @discardableResult
     func rows(_ query: PostgresQuery) async throws -> [PostgresRow] {
-        try checkOpen()
-        return try await client.query(query, logger: logger).collect()
+        let client = client
+        let logger = logger
+        return try await bounded { reached in
+            try await client.withConnection { connection in
+                reached()
+                return try await connection.query(query, logger: logger).collect()
+            }
+        }
     }
 
     /// Runs one `DELETE` or `UPDATE` (without `RETURNING`) on its own; how many rows it changed

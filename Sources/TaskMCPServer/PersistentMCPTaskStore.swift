@@ -4,9 +4,19 @@ import Storage
 import TaskMCPTools
 
 /// MCP tasks kept in the server's store (any backend): shared by every replica on the same
-/// database and kept across restarts.
+/// database and kept across restarts. While the database is unavailable it throws
+/// ``MCPTaskFailure/unavailable(_:)`` saying so, which the provider passes on.
 struct PersistentMCPTaskStore: MCPTaskStore {
     let store: any MCPTaskStorage
+
+    /// `operation`, with ``StoreUnavailable`` told in the protocol's terms.
+    static func reporting<Value>(_ operation: () async throws -> Value) async throws -> Value {
+        do {
+            return try await operation()
+        } catch is StoreUnavailable {
+            throw MCPTaskFailure.unavailable("this server's database is unavailable; try again in a few seconds")
+        }
+    }
 
     func createMCPTask(_ record: MCPTaskRecord) async throws {
         try await store.createMCPTask(
@@ -17,7 +27,7 @@ struct PersistentMCPTaskStore: MCPTaskStore {
     }
 
     func mcpTask(id: String, owner: String, now: Date) async throws -> MCPTaskRecord? {
-        try await store.mcpTask(id: id, owner: owner, now: now).flatMap(Self.record)
+        try await Self.reporting { try await store.mcpTask(id: id, owner: owner, now: now).flatMap(Self.record) }
     }
 
     func settleMCPTask(id: String, status: MCPTaskStatus, message: String?, at: Date) async throws -> MCPTaskRecord? {
@@ -25,11 +35,11 @@ struct PersistentMCPTaskStore: MCPTaskStore {
     }
 
     func cancelMCPTask(id: String, owner: String, message: String, at: Date) async throws -> MCPTaskRecord? {
-        try await store.cancelMCPTask(id: id, owner: owner, message: message, at: at).flatMap(Self.record)
+        try await Self.reporting { try await store.cancelMCPTask(id: id, owner: owner, message: message, at: at).flatMap(Self.record) }
     }
 
     func mcpTasks(owner: String, after cursor: (createdAt: Date, id: String)?, limit: Int, now: Date) async throws -> [MCPTaskRecord] {
-        try await store.mcpTasks(owner: owner, after: cursor, limit: limit, now: now).compactMap(Self.record)
+        try await Self.reporting { try await store.mcpTasks(owner: owner, after: cursor, limit: limit, now: now).compactMap(Self.record) }
     }
 
     static func record(_ stored: StoredMCPTask) -> MCPTaskRecord? {

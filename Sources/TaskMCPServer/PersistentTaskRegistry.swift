@@ -4,28 +4,38 @@ import TaskTools
 import Storage
 
 /// The task registry kept in the server's store (any backend), credential sealed: shared by every
-/// replica on the same database and kept across restarts.
+/// replica on the same database and kept across restarts. While the database is unavailable it
+/// throws ``TaskServiceError/databaseUnavailable``, which the service passes on as it is.
 struct PersistentTaskRegistry: TaskRegistry {
     let store: any TaskStorage
 
     func save(_ record: TaskRecord, credential: APIKey) async throws {
-        try await store.saveTask(Self.stored(record), credential: credential.secret)
+        try await Self.reporting { try await store.saveTask(Self.stored(record), credential: credential.secret) }
     }
 
     func record(id: String) async throws -> TaskRecord? {
-        try await store.task(id: id).flatMap(Self.record)
+        try await Self.reporting { try await store.task(id: id).flatMap(Self.record) }
     }
 
     func credential(forTask id: String) async throws -> APIKey? {
-        try await store.taskCredential(id: id).map(APIKey.init)
+        try await Self.reporting { try await store.taskCredential(id: id).map(APIKey.init) }
     }
 
     func recent(owner: String, limit: Int) async throws -> [TaskRecord] {
-        try await store.recentTasks(owner: owner, limit: limit).compactMap(Self.record)
+        try await Self.reporting { try await store.recentTasks(owner: owner, limit: limit).compactMap(Self.record) }
     }
 
     func rotateLinkNonce(taskID: String, newNonce: String) async throws -> TaskRecord? {
-        try await store.rotateTaskLinkNonce(id: taskID, newNonce: newNonce).flatMap(Self.record)
+        try await Self.reporting { try await store.rotateTaskLinkNonce(id: taskID, newNonce: newNonce).flatMap(Self.record) }
+    }
+
+    /// `operation`, with ``StoreUnavailable`` told in the service's terms.
+    static func reporting<Value>(_ operation: () async throws -> Value) async throws -> Value {
+        do {
+            return try await operation()
+        } catch is StoreUnavailable {
+            throw TaskServiceError.databaseUnavailable
+        }
     }
 
     static func stored(_ record: TaskRecord) -> StoredTask {

@@ -147,3 +147,40 @@ extension PostgresStore {
             newRefreshToken: new, refreshLifetime: 86_400, presentedAt: presentedAt)
     }
 }
+
+/// Replicas on one fresh database (dropped afterwards): `count` stores, each over its own pool
+/// as separate processes would be, migrated once, purging `purgeBatchSize` rows per statement.
+func withReplicas<T: Sendable>(
+    _ count: Int, clock: TestClock = TestClock(), purgeBatchSize: Int = 1000,
+    _ body: @Sendable (_ replicas: [PostgresStore]) async throws -> T
+) async throws -> T {
+    let name = "task_mcp_test_\(UInt64.random(in: 0...UInt64.max))"
+    let admin = PostgresClient(configuration: try Cluster.configuration(), backgroundLogger: Cluster.logger)
+    let clients = try (0..<count).map { _ in
+        PostgresClient(configuration: try Cluster.configuration(database: name), backgroundLogger: Cluster.logger)
+    }
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { await admin.run() }
+        defer { group.cancelAll() }
+        try await admin.query("CREATE DATABASE \(unescaped: name)", logger: Cluster.logger)
+        let result: Result<T, any Error>
+        do {
+            result = .success(
+                try await withThrowingTaskGroup(of: Void.self) { inner in
+                    for client in clients { inner.addTask { await client.run() } }
+                    defer { inner.cancelAll() }
+                    let stores = try clients.map { client in
+                        PostgresStore(
+                            client: client, keyring: try Keys.keyring("new"), userIDKey: Keys.userID, logger: Cluster.logger,
+                            purgeBatchSize: purgeBatchSize, clock: { clock.now })
+                    }
+                    try await stores[0].migrate()
+                    return try await body(stores)
+                })
+        } catch {
+            result = .failure(error)
+        }
+        try await admin.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: Cluster.logger)
+        return try result.get()
+    }
+}

@@ -53,12 +53,24 @@ struct ObservabilityTests {
         let failing = HealthEndpoints(pendingMigrations: { throw Unreadable() }, logger: quietLogger)
         let failingResponse = await failing.readiness()
         #expect(failingResponse.status == .serviceUnavailable)
+        let unavailable = HealthEndpoints(
+            pendingMigrations: { throw StoreUnavailable(reason: "no connection to PostgreSQL within 5 s") }, logger: quietLogger)
         let router = Router()
         HealthEndpoints(pendingMigrations: { ["0002_next"] }, logger: quietLogger).register(on: router)
         try await Application(router: router).test(.router) { client in
             try await client.execute(uri: "/readyz", method: .get) { response in
                 #expect(response.status == .serviceUnavailable)
                 #expect(String(buffer: response.body) == "not ready: migrations pending: 0002_next\n")
+            }
+            try await client.execute(uri: "/healthz", method: .get) { response in #expect(response.status == .ok) }
+        }
+        let down = Router()
+        unavailable.register(on: down)
+        try await Application(router: down).test(.router) { client in
+            try await client.execute(uri: "/readyz", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect(String(buffer: response.body) == "not ready: the database is unavailable (no connection to PostgreSQL within 5 s)\n")
+                #expect(response.headers[.retryAfter] == "5")
             }
             try await client.execute(uri: "/healthz", method: .get) { response in #expect(response.status == .ok) }
         }

@@ -9,6 +9,8 @@ enum Authentication {
     case missing
     /// A credential was sent but is not acceptable.
     case invalid
+    /// A credential was sent but cannot be checked now (the database is unavailable).
+    case unavailable
 }
 
 extension HTTPField.Name {
@@ -33,10 +35,14 @@ struct Authenticator: Sendable {
             token = Substring(key)
         }
         guard let token else { return .missing }
-        guard let resolved = await resolver.resolve(bearer: String(token), acceptIssuedTokens: !allowAPIKeyHeader) else {
-            return .invalid
+        do {
+            guard let resolved = try await resolver.resolve(bearer: String(token), acceptIssuedTokens: !allowAPIKeyHeader) else {
+                return .invalid
+            }
+            return .authenticated(resolved)
+        } catch {
+            return .unavailable
         }
-        return .authenticated(resolved)
     }
 
     /// The credential of an `Authorization: Bearer …` value (scheme case-insensitive), or nil

@@ -6,8 +6,14 @@ protocol CredentialResolver: Sendable {
     /// The caller for a bearer credential, or `nil` when it is not acceptable.
     /// - Parameter acceptIssuedTokens: whether this server's OAuth access tokens are accepted
     ///   (their audience is the MCP endpoint); a Parallel API key is accepted everywhere.
-    func resolve(bearer token: String, acceptIssuedTokens: Bool) async -> ResolvedCaller?
+    /// - Throws: ``CredentialsUnverifiable`` when the credential cannot be checked now (the
+    ///   database is unavailable): neither accepted nor refused.
+    func resolve(bearer token: String, acceptIssuedTokens: Bool) async throws(CredentialsUnverifiable) -> ResolvedCaller?
 }
+
+/// A credential that cannot be checked for the moment: the answer is 503, not 401, so that a
+/// client keeps its tokens and tries again.
+struct CredentialsUnverifiable: Error {}
 
 /// A caller, and the OAuth grant it acts under when it presented one of our tokens.
 struct ResolvedCaller: Sendable {

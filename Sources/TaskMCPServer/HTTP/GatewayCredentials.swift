@@ -13,13 +13,15 @@ struct GatewayCredentials: CredentialResolver {
     /// Checks API keys sent directly with Parallel (cached); `nil`: any plausible key is taken.
     var verifier: APIKeyVerifier?
 
-    func resolve(bearer token: String, acceptIssuedTokens: Bool) async -> ResolvedCaller? {
+    func resolve(bearer token: String, acceptIssuedTokens: Bool) async throws(CredentialsUnverifiable) -> ResolvedCaller? {
         switch await authorizationServer.authenticate(bearer: token) {
         case .principal(let principal):
             guard acceptIssuedTokens else { return nil }
             return ResolvedCaller(caller: Caller(subject: principal.userID, apiKey: APIKey(principal.apiKey)), grantID: principal.grantID)
         case .invalid:
             return nil
+        case .unavailable:
+            throw CredentialsUnverifiable()
         case .notIssuedHere:
             guard isPlausibleAPIKey(token) else { return nil }
             let caller = Caller(subject: userIDs.id(forAPIKey: token), apiKey: APIKey(token))

@@ -5,6 +5,7 @@ import JSON
 import MCPProtocol
 import NIOCore
 import ServerSentEvents
+import Storage
 import TaskMCPTools
 import TaskTools
 
@@ -46,6 +47,7 @@ struct MCPEndpoint: Sendable {
         case .authenticated(let authenticated): resolved = authenticated
         case .missing: return unauthorized(invalid: false, origin: origin)
         case .invalid: return unauthorized(invalid: true, origin: origin)
+        case .unavailable: return databaseUnavailable(origin: origin)
         }
         if let accept = request.headers[.accept], !Self.acceptsJSONOrStream(accept) {
             return rpcError(.notAcceptable, code: -32600, message: "Not Acceptable: accept application/json and text/event-stream", origin: origin)
@@ -176,6 +178,15 @@ struct MCPEndpoint: Sendable {
         return JSONBytes.response(
             ["error": invalid ? "invalid_token" : "unauthorized", "error_description": description], status: .unauthorized,
             headers: headers)
+    }
+
+    /// 503 with `Retry-After` and a JSON-RPC error: the token could not be checked because the
+    /// database is unavailable (a 401 would make the client drop tokens that are fine).
+    private func databaseUnavailable(origin: String?) -> Response {
+        var response = rpcError(
+            .serviceUnavailable, code: -32603, message: TaskServiceError.databaseUnavailable.message, origin: origin)
+        response.headers[.retryAfter] = String(StoreUnavailable.retryAfterSeconds)
+        return response
     }
 
     private func rpcError(_ status: HTTPResponse.Status, code: Int, message: String, origin: String?) -> Response {

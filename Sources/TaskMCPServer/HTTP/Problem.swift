@@ -4,6 +4,7 @@ import Hummingbird
 import JSON
 import NIOCore
 import NIOHTTP1
+import Storage
 import TaskTools
 
 /// RFC 9457 problem details: the REST API's error body (`application/problem+json`).
@@ -16,6 +17,8 @@ struct Problem: Sendable {
     let detail: String
     let code: String
     let extra: JSONValue?
+    /// Seconds for `Retry-After`, sent with every problem that has one.
+    var retryAfter: Int?
 
     /// The title is `status`'s reason phrase: HTTPTypes' named statuses carry RFC 9110's, and a
     /// status made from a bare code (which HTTPTypes leaves without one) takes NIO's.
@@ -27,8 +30,10 @@ struct Problem: Sendable {
         self.extra = extra
     }
 
+    /// A service error with its status; while the database is unavailable, with `Retry-After`.
     init(_ error: TaskServiceError) {
         self.init(HTTPResponse.Status(code: error.httpStatus), detail: error.message, code: error.kind.rawValue, extra: error.detail)
+        if error.kind == .unavailable { retryAfter = StoreUnavailable.retryAfterSeconds }
     }
 
     // MARK: Factories
@@ -73,6 +78,10 @@ struct Problem: Sendable {
         Problem(.serviceUnavailable, detail: detail, code: code)
     }
 
+    /// 503 with `Retry-After`: the server's database is unavailable (``StoreUnavailable``), as
+    /// ``TaskServiceError/databaseUnavailable`` says it.
+    static let databaseUnavailable = Problem(TaskServiceError.databaseUnavailable)
+
     // MARK: Response
 
     func response(headers extraHeaders: HTTPFields = [:]) -> Response {
@@ -82,6 +91,7 @@ struct Problem: Sendable {
         ]
         if let extra { object["context"] = extra }
         var headers = extraHeaders
+        if let retryAfter, headers[.retryAfter] == nil { headers[.retryAfter] = String(retryAfter) }
         headers[.contentType] = "application/problem+json"
         headers[.cacheControl] = "no-store"
         return Response(

@@ -52,12 +52,16 @@ struct ProgressEventRoutes: Sendable {
                 return Problem(error).response()
             }
         } else {
-            guard case .authenticated(let resolved) = await authenticator.authenticate(request, allowAPIKeyHeader: true) else {
+            switch await authenticator.authenticate(request, allowAPIKeyHeader: true) {
+            case .authenticated(let resolved):
+                caller = resolved.caller
+            case .unavailable:
+                return Problem.databaseUnavailable.response()
+            case .missing, .invalid:
                 let detail = "Use the view token of the progress link (?view=…), or send your API key as a bearer token."
                 return Problem.unauthorized(detail: detail)
                     .response(headers: [.wwwAuthenticate: authenticator.challenge(invalid: false)])
             }
-            caller = resolved.caller
             // The stream is shared: join only once this key has shown it may see the task.
             do {
                 _ = try await service.status(of: task.rawValue, caller: caller)

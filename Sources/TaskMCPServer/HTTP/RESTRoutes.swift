@@ -110,6 +110,8 @@ struct RESTRoutes: Sendable {
             switch await authenticator.authenticate(request, allowAPIKeyHeader: true) {
             case .authenticated(let authenticated):
                 caller = authenticated.caller
+            case .unavailable:
+                return viewError(.databaseUnavailable, format: format, page: page)
             case .missing, .invalid:
                 var headers = HTTPFields()
                 headers[.wwwAuthenticate] = authenticator.challenge(invalid: false)
@@ -175,6 +177,7 @@ struct RESTRoutes: Sendable {
             let title = error.kind == .notFound ? "Link not valid" : "Could not load this task"
             var headers = HTTPFields()
             if error.kind == .unauthorized { headers[.wwwAuthenticate] = authenticator.challenge(invalid: true) }
+            if let retryAfter = Problem(error).retryAfter { headers[.retryAfter] = String(retryAfter) }
             return html(
                 page.renderError(status: error.httpStatus, title: title, detail: error.message),
                 status: HTTPResponse.Status(code: error.httpStatus), headers: headers)
@@ -223,7 +226,13 @@ struct RESTRoutes: Sendable {
         guard origins.allows(request.headers[.origin]) else {
             return Problem.forbiddenOrigin.response()
         }
-        guard case .authenticated(let resolved) = await authenticator.authenticate(request, allowAPIKeyHeader: true) else {
+        let resolved: ResolvedCaller
+        switch await authenticator.authenticate(request, allowAPIKeyHeader: true) {
+        case .authenticated(let authenticated):
+            resolved = authenticated
+        case .unavailable:
+            return Problem.databaseUnavailable.response()
+        case .missing, .invalid:
             let problem = Problem.unauthorized(
                 detail: "Send your Parallel API key as 'Authorization: Bearer <key>' or 'x-api-key'. (OAuth access tokens are for /mcp.)")
             return problem.response(headers: [.wwwAuthenticate: authenticator.challenge(invalid: false)])

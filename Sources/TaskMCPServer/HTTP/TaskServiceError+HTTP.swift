@@ -14,6 +14,7 @@ extension TaskServiceError {
         case .upstreamTimeout: 504
         case .partialFailure: 207
         case .internal: 500
+        case .unavailable: 503
         }
     }
 }

@@ -164,8 +164,8 @@ struct WebhookRoute: Sendable {
         return problem.response(headers: headers)
     }
 
-    /// The database failed: 500, and (once the id was recorded) the delivery is forgotten so that
-    /// Parallel's retry is processed.
+    /// The database failed: 500 (503 with `Retry-After` while it is unavailable), and (once the id
+    /// was recorded) the delivery is forgotten so that Parallel's retry is processed.
     private func failed(_ error: any Error, context: AppRequestContext, deliveryID: String, forget: Bool) async -> Response {
         let logger = Self.logger(context)
         logger.error("Webhook delivery could not be processed", metadata: ["webhook.id": "\(deliveryID)", "error": "\(error)"])
@@ -178,6 +178,7 @@ struct WebhookRoute: Sendable {
                     metadata: ["webhook.id": "\(deliveryID)"])
             }
         }
+        if error is StoreUnavailable { return Problem.databaseUnavailable.response() }
         return Problem.internalServerError(detail: "The delivery could not be processed; retry later.").response()
     }
 

@@ -4,7 +4,9 @@ import Logging
 import Storage
 
 /// `GET /healthz` (the process answers) and `GET /readyz` (the database answers and its schema
-/// is current), both unauthenticated and uncached.
+/// is current), both unauthenticated and uncached. While the database is unavailable `/readyz`
+/// answers 503 with ``StoreUnavailable/reason`` and `Retry-After`; it turns ready again by
+/// itself when the store reconnects.
 struct HealthEndpoints: Sendable {
     /// The bundled migrations not applied yet; throws when the database cannot be read.
     let pendingMigrations: @Sendable () async throws -> [String]
@@ -31,6 +33,11 @@ struct HealthEndpoints: Sendable {
                 return Self.plain(.serviceUnavailable, "not ready: migrations pending: \(pending.joined(separator: ", "))\n")
             }
             return Self.plain(.ok, "ready\n")
+        } catch let error as StoreUnavailable {
+            logger.warning("Readiness check failed: the database is unavailable", metadata: ["error": "\(error)"])
+            var response = Self.plain(.serviceUnavailable, "not ready: the database is unavailable (\(error.reason))\n")
+            response.headers[.retryAfter] = String(StoreUnavailable.retryAfterSeconds)
+            return response
         } catch {
             logger.warning("Readiness check failed", metadata: ["error": "\(error)"])
             return Self.plain(.serviceUnavailable, "not ready: the database cannot be read\n")

@@ -162,6 +162,8 @@ public struct ToolTaskProvider: MCPTaskProvider {
         let records: [MCPTaskRecord]
         do {
             records = try await store.mcpTasks(owner: owner, after: after, limit: configuration.listPageSize + 1, now: service.now())
+        } catch let failure as MCPTaskFailure {
+            throw failure
         } catch {
             throw .unavailable("the task list could not be read; try again")
         }
@@ -180,6 +182,8 @@ public struct ToolTaskProvider: MCPTaskProvider {
         let stored: MCPTaskRecord?
         do {
             stored = try await store.cancelMCPTask(id: id, owner: owner, message: message, at: service.now())
+        } catch let failure as MCPTaskFailure {
+            throw failure
         } catch {
             throw .unavailable("the task could not be updated; try again")
         }
@@ -270,6 +274,8 @@ public struct ToolTaskProvider: MCPTaskProvider {
         let found: MCPTaskRecord?
         do {
             found = try await store.mcpTask(id: id, owner: owner, now: service.now())
+        } catch let failure as MCPTaskFailure {
+            throw failure
         } catch {
             throw .unavailable("the task store could not be read; try again")
         }

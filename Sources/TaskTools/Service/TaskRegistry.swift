@@ -37,7 +37,8 @@ public struct TaskRecord: Sendable, Hashable, Codable {
 /// Where created tasks, and the credential their view links act with, are kept.
 ///
 /// The in-memory implementation serves a single process; the server's store (any backend, with the
-/// credential sealed) implements the same interface.
+/// credential sealed) implements the same interface, throwing ``TaskServiceError/databaseUnavailable``
+/// while its database cannot be reached.
 public protocol TaskRegistry: Sendable {
     /// Remembers a task and the credential its view link may use to read it.
     func save(_ record: TaskRecord, credential: APIKey) async throws

@@ -280,6 +280,8 @@ public struct TaskService: Sendable {
         let records: [TaskRecord]
         do {
             records = try await registry.recent(owner: caller.subject, limit: min(max(limit, 1), 100))
+        } catch let error as TaskServiceError {
+            throw error
         } catch {
             throw TaskServiceError(.internal, "The task registry could not be read; try again.")
         }
@@ -311,6 +313,8 @@ public struct TaskService: Sendable {
         do {
             guard let record = try await registry.record(id: task.rawValue), record.owner == caller.subject else { return false }
             return try await registry.rotateLinkNonce(taskID: task.rawValue, newNonce: ViewLinks.newNonce()) != nil
+        } catch let error as TaskServiceError {
+            throw error
         } catch {
             throw TaskServiceError(.internal, "The task registry could not be updated; try again.")
         }

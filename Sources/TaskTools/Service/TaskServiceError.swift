@@ -30,6 +30,9 @@ public struct TaskServiceError: Error, Hashable, Sendable, CustomStringConvertib
         case partialFailure = "partial_failure"
         /// A fault in this server.
         case `internal`
+        /// This server's database is unavailable for the moment; the same call may succeed in a
+        /// few seconds.
+        case unavailable
     }
 
     public var kind: Kind
@@ -43,6 +46,12 @@ public struct TaskServiceError: Error, Hashable, Sendable, CustomStringConvertib
     }
 
     public var description: String { "\(kind.rawValue): \(message)" }
+
+    /// The task registry's database cannot be reached (the registry throws this, and the
+    /// service passes it on rather than calling it an internal fault).
+    public static let databaseUnavailable = TaskServiceError(
+        .unavailable, "This server's database is unavailable; try again in a few seconds.",
+        detail: ["retry_after_seconds": .int(5)])
 
     /// Shorthand for a bad argument, naming it in `detail`.
     static func invalid(_ argument: String, _ message: String, extra: [String: JSONValue] = [:]) -> TaskServiceError {
