@@ -42,15 +42,16 @@ enum Keys {
     }
 }
 
-/// A fresh database on the cluster (dropped afterwards) with its client running; `body` gets a
-/// factory of stores on it, all sharing one pool, each with its own keyring if asked.
-func withDatabase<T: Sendable>(
-    migrate: Bool = true, clock: TestClock = TestClock(),
-    _ body: @Sendable (_ makeStore: @Sendable (SealingKeyring?) throws -> PostgresStore) async throws -> T
+/// A fresh database on the cluster, dropped afterwards however `body` ends; `body` gets `pools`
+/// clients on it, already running.
+func withFreshDatabase<T: Sendable>(
+    pools: Int = 1, _ body: @Sendable (_ clients: [PostgresClient]) async throws -> T
 ) async throws -> T {
     let name = "task_mcp_test_\(UInt64.random(in: 0...UInt64.max))"
     let admin = PostgresClient(configuration: try Cluster.configuration(), backgroundLogger: Cluster.logger)
-    let client = PostgresClient(configuration: try Cluster.configuration(database: name), backgroundLogger: Cluster.logger)
+    let clients = try (0..<pools).map { _ in
+        PostgresClient(configuration: try Cluster.configuration(database: name), backgroundLogger: Cluster.logger)
+    }
     return try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask { await admin.run() }
         defer { group.cancelAll() }
@@ -59,21 +60,33 @@ func withDatabase<T: Sendable>(
         do {
             result = .success(
                 try await withThrowingTaskGroup(of: Void.self) { inner in
-                    inner.addTask { await client.run() }
+                    for client in clients { inner.addTask { await client.run() } }
                     defer { inner.cancelAll() }
-                    let makeStore: @Sendable (SealingKeyring?) throws -> PostgresStore = { keyring in
-                        PostgresStore(
-                            client: client, keyring: try keyring ?? Keys.keyring("new"), userIDKey: Keys.userID,
-                            logger: Cluster.logger, clock: { clock.now })
-                    }
-                    if migrate { try await makeStore(nil).migrate() }
-                    return try await body(makeStore)
+                    return try await body(clients)
                 })
         } catch {
             result = .failure(error)
         }
         try await admin.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: Cluster.logger)
         return try result.get()
+    }
+}
+
+/// A fresh database on the cluster (dropped afterwards) with its client running; `body` gets a
+/// factory of stores on it, all sharing one pool, each with its own keyring if asked.
+func withDatabase<T: Sendable>(
+    migrate: Bool = true, clock: TestClock = TestClock(),
+    _ body: @Sendable (_ makeStore: @Sendable (SealingKeyring?) throws -> PostgresStore) async throws -> T
+) async throws -> T {
+    try await withFreshDatabase { clients in
+        let client = clients[0]
+        let makeStore: @Sendable (SealingKeyring?) throws -> PostgresStore = { keyring in
+            PostgresStore(
+                client: client, keyring: try keyring ?? Keys.keyring("new"), userIDKey: Keys.userID,
+                logger: Cluster.logger, clock: { clock.now })
+        }
+        if migrate { try await makeStore(nil).migrate() }
+        return try await body(makeStore)
     }
 }
 
@@ -154,33 +167,13 @@ func withReplicas<T: Sendable>(
     _ count: Int, clock: TestClock = TestClock(), purgeBatchSize: Int = 1000,
     _ body: @Sendable (_ replicas: [PostgresStore]) async throws -> T
 ) async throws -> T {
-    let name = "task_mcp_test_\(UInt64.random(in: 0...UInt64.max))"
-    let admin = PostgresClient(configuration: try Cluster.configuration(), backgroundLogger: Cluster.logger)
-    let clients = try (0..<count).map { _ in
-        PostgresClient(configuration: try Cluster.configuration(database: name), backgroundLogger: Cluster.logger)
-    }
-    return try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { await admin.run() }
-        defer { group.cancelAll() }
-        try await admin.query("CREATE DATABASE \(unescaped: name)", logger: Cluster.logger)
-        let result: Result<T, any Error>
-        do {
-            result = .success(
-                try await withThrowingTaskGroup(of: Void.self) { inner in
-                    for client in clients { inner.addTask { await client.run() } }
-                    defer { inner.cancelAll() }
-                    let stores = try clients.map { client in
-                        PostgresStore(
-                            client: client, keyring: try Keys.keyring("new"), userIDKey: Keys.userID, logger: Cluster.logger,
-                            purgeBatchSize: purgeBatchSize, clock: { clock.now })
-                    }
-                    try await stores[0].migrate()
-                    return try await body(stores)
-                })
-        } catch {
-            result = .failure(error)
+    try await withFreshDatabase(pools: count) { clients in
+        let stores = try clients.map { client in
+            PostgresStore(
+                client: client, keyring: try Keys.keyring("new"), userIDKey: Keys.userID, logger: Cluster.logger,
+                purgeBatchSize: purgeBatchSize, clock: { clock.now })
         }
-        try await admin.query("DROP DATABASE IF EXISTS \(unescaped: name) WITH (FORCE)", logger: Cluster.logger)
-        return try result.get()
+        try await stores[0].migrate()
+        return try await body(stores)
     }
 }

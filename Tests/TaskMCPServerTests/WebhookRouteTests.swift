@@ -301,20 +301,7 @@ struct WebhookRouteTests {
     }
 
     func createDeepResearch(at base: String) async throws -> String {
-        var request = HTTPClientRequest(url: base + "/mcp")
-        request.method = .POST
-        request.headers.add(name: "Authorization", value: "Bearer \(demoKey)")
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "Accept", value: "application/json, text/event-stream")
-        request.headers.add(name: "MCP-Protocol-Version", value: "2025-06-18")
-        let call: JSONValue = [
-            "jsonrpc": "2.0", "id": 1, "method": "tools/call",
-            "params": ["name": "createDeepResearch", "arguments": ["input": "Which harbours use shore power?"]],
-        ]
-        request.body = .bytes(ByteBuffer(string: call.jsonText))
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-        let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
-        let runID = try JSONValue.parse(text)["result"]?["structuredContent"]?["run_id"]?.stringValue
-        return try #require(runID, "\(text)")
+        let result = try await callTool(at: base, "createDeepResearch", ["input": "Which harbours use shore power?"], timeout: .seconds(30))
+        return try #require(result["structuredContent"]?["run_id"]?.stringValue, "\(result)")
     }
 }

@@ -39,12 +39,12 @@ struct PostgresServingTests {
                     try await withRunningApplication(configuration) { second in
                         #expect(try await Self.status(of: first + "/readyz") == 200)
                         #expect(try await Self.status(of: second + "/readyz") == 200)
-                        let created = try await Self.callTool(at: first, "createDeepResearch", ["input": "Which ports use shore power?"])
+                        let created = try await callTool(at: first, "createDeepResearch", ["input": "Which ports use shore power?"])
                         let runID = try #require(created["structuredContent"]?["run_id"]?.stringValue, "\(created)")
                         // The other replica reads the run, and lists it: the task registry is shared.
-                        let status = try await Self.callTool(at: second, "getStatus", ["taskRunOrGroupId": .string(runID)])
+                        let status = try await callTool(at: second, "getStatus", ["taskRunOrGroupId": .string(runID)])
                         #expect(status["isError"] == nil, "\(status)")
-                        let listed = try await Self.callTool(at: second, "listTasks", [:])
+                        let listed = try await callTool(at: second, "listTasks", [:])
                         #expect(listed.jsonText.contains(runID), "\(listed)")
                     }
                 }
@@ -73,23 +73,6 @@ struct PostgresServingTests {
                 #expect("\(error)".contains("127.0.0.1"), "\(error)")
             }
         }
-    }
-
-    /// `tools/call` with the sandbox's demo key; the call's result.
-    static func callTool(at base: String, _ name: String, _ arguments: [String: JSONValue]) async throws -> JSONValue {
-        var request = HTTPClientRequest(url: base + "/mcp")
-        request.method = .POST
-        request.headers.add(name: "Authorization", value: "Bearer \(demoKey)")
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "Accept", value: "application/json, text/event-stream")
-        request.headers.add(name: "MCP-Protocol-Version", value: "2025-06-18")
-        let call: JSONValue = [
-            "jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": ["name": .string(name), "arguments": .object(arguments)],
-        ]
-        request.body = .bytes(ByteBuffer(string: call.jsonText))
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
-        let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
-        return try #require(try JSONValue.parse(text)["result"], "\(text)")
     }
 
     static func status(of url: String) async throws -> UInt {

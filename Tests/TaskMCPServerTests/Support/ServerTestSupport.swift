@@ -1,4 +1,6 @@
 import Foundation
+import NIOHTTP1
+import AsyncHTTPClient
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -261,4 +263,23 @@ func callTool(
 func localPath(of url: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
     try #require(url.hasPrefix(testPublicURL + "/"), "\(url) is not under \(testPublicURL)", sourceLocation: sourceLocation)
     return String(url.dropFirst(testPublicURL.count))
+}
+
+/// `tools/call` on a running server's `/mcp`, with the sandbox's demo key; the call's result.
+func callTool(
+    at base: String, _ name: String, _ arguments: [String: JSONValue], timeout: TimeAmount = .seconds(60)
+) async throws -> JSONValue {
+    var request = HTTPClientRequest(url: base + "/mcp")
+    request.method = .POST
+    request.headers.add(name: "Authorization", value: "Bearer \(demoKey)")
+    request.headers.add(name: "Content-Type", value: "application/json")
+    request.headers.add(name: "Accept", value: "application/json, text/event-stream")
+    request.headers.add(name: "MCP-Protocol-Version", value: "2025-06-18")
+    let call: JSONValue = [
+        "jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": ["name": .string(name), "arguments": .object(arguments)],
+    ]
+    request.body = .bytes(ByteBuffer(string: call.jsonText))
+    let response = try await HTTPClient.shared.execute(request, timeout: timeout)
+    let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+    return try #require(try JSONValue.parse(text)["result"], "\(text)")
 }
