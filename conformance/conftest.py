@@ -61,18 +61,13 @@ def _wait_for_binary(binary: pathlib.Path, env: str) -> None:
         time.sleep(2)
 
 
-def _start_listening(
-    cmd: list[str], listen_re: re.Pattern, name: str, env: Optional[dict] = None
-) -> tuple[subprocess.Popen, str, "tempfile._TemporaryFileWrapper"]:
-    """Start ``cmd``, wait for its first stdout line, and return (process, url, stderr log)."""
-    log = tempfile.NamedTemporaryFile(prefix=f"{name}-", suffix=".log", delete=False)
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True, bufsize=1, env=env)
-
+def _follow_first_line(proc: subprocess.Popen, name: str) -> tuple[list[str], threading.Event]:
+    """Collects ``proc``'s first stdout line (the event is set then, or when stdout closes
+    first) and keeps draining stdout so the pipe never fills."""
     first_line: list[str] = []
     got_line = threading.Event()
 
     def pump() -> None:
-        # Read the first line, then keep draining stdout so the pipe never fills.
         assert proc.stdout is not None
         for i, line in enumerate(proc.stdout):
             if i == 0:
@@ -81,6 +76,17 @@ def _start_listening(
         got_line.set()
 
     threading.Thread(target=pump, name=f"{name}-stdout", daemon=True).start()
+    return first_line, got_line
+
+
+def _start_listening(
+    cmd: list[str], listen_re: re.Pattern, name: str, env: Optional[dict] = None
+) -> tuple[subprocess.Popen, str, "tempfile._TemporaryFileWrapper"]:
+    """Start ``cmd``, wait for its first stdout line, and return (process, url, stderr log)."""
+    log = tempfile.NamedTemporaryFile(prefix=f"{name}-", suffix=".log", delete=False)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True, bufsize=1, env=env)
+
+    first_line, got_line = _follow_first_line(proc, name)
     if not got_line.wait(STARTUP_TIMEOUT) or not first_line:
         proc.kill()
         proc.wait()

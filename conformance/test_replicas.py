@@ -56,7 +56,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata
 
 from _support import DEMO_KEY, RUN_ID_RE, wait_until
-from conftest import LISTEN_RE, REPO_ROOT, TASK_MCP_LISTEN_RE, _binary_path, _wait_for_binary
+from conftest import LISTEN_RE, REPO_ROOT, TASK_MCP_LISTEN_RE, _binary_path, _follow_first_line, _wait_for_binary
 from test_oauth_flow import (
     ACCESS_PREFIX,
     LEGACY,
@@ -141,22 +141,11 @@ class Listening:
         self._got = threading.Event()
 
     def start(self) -> "Listening":
-        self._first, self._got = [], threading.Event()
         with open(self.log, "ab") as log:
             log.write(f"---- {self.name}: {' '.join(self.cmd)}\n".encode())
             log.flush()
             self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=log, text=True, bufsize=1, env=self.env)
-        proc, first, got = self.proc, self._first, self._got
-
-        def pump() -> None:
-            assert proc.stdout is not None
-            for i, line in enumerate(proc.stdout):
-                if i == 0:
-                    first.append(line)
-                    got.set()
-            got.set()
-
-        threading.Thread(target=pump, name=f"{self.name}-stdout", daemon=True).start()
+        self._first, self._got = _follow_first_line(self.proc, self.name)
         return self
 
     def wait_listening(self) -> str:
