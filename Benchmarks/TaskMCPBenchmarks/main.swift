@@ -137,16 +137,7 @@ let tokenStore = try SQLiteStore(
     path: NSTemporaryDirectory() + "task-mcp-bench-\(UUID().uuidString).sqlite",
     keyring: SealingKeyring(keys: [(id: "bench", key: SymmetricKey(size: .bits256))]), userIDKey: SymmetricKey(size: .bits256))
 try await tokenStore.migrate()
-try await tokenStore.saveClient(
-    OAuthClient(
-        id: "bench-client", kind: .dynamic, name: "Bench", redirectURIs: ["http://localhost/cb"], tokenEndpointAuthMethod: "none",
-        metadata: "{}", createdAt: Date(), expiresAt: nil), secret: nil)
-let benchGrant = try await tokenStore.createGrant(
-    apiKey: "sandbox-demo-key", clientID: "bench-client", scope: "tasks", resource: "http://127.0.0.1/mcp", code: "bench-code",
-    codeChallenge: String(repeating: "a", count: 43), redirectURI: "http://localhost/cb", codeLifetime: 60)
-let benchToken = "tmcp_at_" + UUID().uuidString + UUID().uuidString
-try await tokenStore.issueTokens(
-    grantID: benchGrant, scope: "tasks", accessToken: benchToken, accessLifetime: 3_600, refreshToken: nil, refreshLifetime: 3_600)
+let benchToken = try await seedTokens(in: tokenStore, count: 1)[0]
 let lookupIterations = quick ? 2_000 : 20_000
 let hashFloor = await measure(lookupIterations) { _ = SHA256.hash(data: Data(benchToken.utf8)) }
 report(
