@@ -176,10 +176,10 @@ extension MCPServer {
                         // The extension keeps `failed` for JSON-RPC errors: a tool result, even
                         // with `isError: true`, makes the task `completed`.
                         members["status"] = .string(MCPTaskStatus.completed.rawValue)
-                        members["result"] = try Self.jsonValue(result.adapted(to: era.version))
+                        members["result"] = .object(result.adapted(to: era.version).resultMembers())
                     case .error(let error):
                         members["status"] = .string(MCPTaskStatus.failed.rawValue)
-                        members["error"] = try Self.jsonValue(error)
+                        members["error"] = error.jsonValue
                     }
                 }
                 return resultOutcome(id, ObjectResult(members: members), era: era)
@@ -255,7 +255,4 @@ extension MCPServer {
         }
     }
 
-    static func jsonValue(_ value: some Encodable) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: Data(encode(value)))
-    }
 }

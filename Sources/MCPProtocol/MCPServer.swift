@@ -75,6 +75,8 @@ public struct MCPServer: Sendable {
     let index: [String: Int]
     /// The tool definitions, in registration order; read from the handlers once.
     public let tools: [Tool]
+    /// The results that never change, encoded once.
+    let encoded: EncodedResults
 
     /// Creates a server. Tool names must be unique (a duplicate is a programming error).
     public init(configuration: Configuration, tools: [any ToolHandler]) {
@@ -92,6 +94,16 @@ public struct MCPServer: Sendable {
             index[definition.name] = position
         }
         self.index = index
+        var capabilities = configuration.capabilities
+        if configuration.tasks != nil { capabilities.extensions[tasksExtensionID] = [:] }
+        let discover = DiscoverResult(
+            supportedVersions: configuration.supportedVersions.sorted(by: >).map(\.rawValue), capabilities: capabilities,
+            instructions: configuration.instructions)
+        var modern = ModernResultFields()
+        modern.ttlMs = configuration.cachePolicy.ttlMilliseconds
+        modern.cacheScope = configuration.cachePolicy.scope.rawValue
+        modern.serverInfo = configuration.serverInfo
+        encoded = EncodedResults(tools: self.tools, discover: discover, modernFields: modern)
     }
 
     /// Supported versions, newest first.
@@ -323,12 +335,8 @@ public struct MCPServer: Sendable {
     }
 
     private func discover(_ request: JSONRPCRequest, era: Era) -> MCPOutcome {
-        var capabilities = configuration.capabilities
-        if configuration.tasks != nil { capabilities.extensions[tasksExtensionID] = [:] }
-        let result = DiscoverResult(
-            supportedVersions: supportedNewestFirst.map(\.rawValue), capabilities: capabilities,
-            instructions: configuration.instructions)
-        return resultOutcome(request.id, result, era: era, cacheable: true)
+        // Only stateless eras reach it, and their results are the same: encoded once.
+        .response(status: 200, body: JSONRPCBytes.result(id: request.id, encodedResult: encoded.discover))
     }
 
     private func listTools(_ request: JSONRPCRequest, era: Era) -> MCPOutcome {
@@ -336,7 +344,8 @@ public struct MCPServer: Sendable {
             // The list is never paginated, so no cursor this server issued can exist.
             return errorOutcome(request.id, JSONRPCError(code: JSONRPCError.invalidParams, message: "Invalid params: invalid cursor"), status: 200)
         }
-        return resultOutcome(request.id, ListToolsResult(tools: tools), era: era, cacheable: true)
+        let result = era.version.isStateless ? encoded.modernToolList : encoded.legacyToolList
+        return .response(status: 200, body: JSONRPCBytes.result(id: request.id, encodedResult: result))
     }
 
     private func callTool(_ request: JSONRPCRequest, era: Era, principal: String?, headers: MCPRequestHeaders) -> MCPExchange {
@@ -433,8 +442,7 @@ public struct MCPServer: Sendable {
     ) -> (ToolCallContext, ProgressGate?) {
         let gate = token.map { token in
             ProgressGate(token: token) { params in
-                let notification = JSONRPCOutgoingNotification(method: "notifications/progress", params: params)
-                if let bytes = try? Self.encode(notification) { await progress(bytes) }
+                await progress(JSONRPCBytes.notification(method: "notifications/progress", params: params.jsonValue))
             }
         }
         let context = ToolCallContext(
@@ -452,9 +460,8 @@ public struct MCPServer: Sendable {
 
     // MARK: Encoding
 
-    func resultOutcome<Body: Encodable>(
-        _ id: JSONRPCID, _ body: Body, era: Era, cacheable: Bool = false, resultType: String = "complete"
-    ) -> MCPOutcome {
+    /// The members every 2026-07-28 result adds (none for earlier eras).
+    func eraMembers(_ era: Era, cacheable: Bool, resultType: String) -> ModernResultFields {
         var fields = ModernResultFields()
         if era.version.isStateless {
             fields.resultType = resultType
@@ -464,25 +471,45 @@ public struct MCPServer: Sendable {
             }
             fields.serverInfo = configuration.serverInfo
         }
+        return fields
+    }
+
+    func resultOutcome(
+        _ id: JSONRPCID, _ body: some ResultBody, era: Era, cacheable: Bool = false, resultType: String = "complete"
+    ) -> MCPOutcome {
         do {
-            let bytes = try Self.encode(JSONRPCResultResponse(id: id, result: ResultEnvelope(body: body, fields: fields)))
-            return .response(status: 200, body: bytes)
+            let members = eraMembers(era, cacheable: cacheable, resultType: resultType).merged(into: try body.resultMembers())
+            return .response(status: 200, body: JSONRPCBytes.result(id: id, members: members))
         } catch {
             return errorOutcome(id, JSONRPCError(code: JSONRPCError.internalError, message: "Internal error: result could not be encoded"), status: 200)
         }
     }
 
     func errorOutcome(_ id: JSONRPCID?, _ error: JSONRPCError, status: Int) -> MCPOutcome {
-        let bytes =
-            (try? Self.encode(JSONRPCErrorResponse(id: id, error: error)))
-            ?? Array(#"{"error":{"code":-32603,"message":"Internal error"},"id":null,"jsonrpc":"2.0"}"#.utf8)
-        return .response(status: status, body: bytes)
+        .response(status: status, body: JSONRPCBytes.error(id: id, error))
     }
+}
 
-    static func encode(_ value: some Encodable) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(value))
+/// Results that never change for a server, encoded once per era when it is built: a request
+/// for them only writes its id around the bytes.
+struct EncodedResults: Sendable {
+    /// `tools/list` for eras with the handshake, and for stateless ones.
+    let legacyToolList: [UInt8]
+    let modernToolList: [UInt8]
+    /// `server/discover` (stateless eras only).
+    let discover: [UInt8]
+
+    init(tools: [Tool], discover: DiscoverResult, modernFields: ModernResultFields) {
+        func encoded(_ body: some ResultBody, _ fields: ModernResultFields) -> [UInt8] {
+            // These types always encode (strings, numbers and JSON values only).
+            let members = (try? body.resultMembers()) ?? [:]
+            return JSONValue.object(fields.merged(into: members)).serialized
+        }
+        var cacheable = modernFields
+        cacheable.resultType = "complete"
+        legacyToolList = encoded(ListToolsResult(tools: tools), ModernResultFields())
+        modernToolList = encoded(ListToolsResult(tools: tools), cacheable)
+        self.discover = encoded(discover, cacheable)
     }
 }
 

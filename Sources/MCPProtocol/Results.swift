@@ -21,11 +21,7 @@ struct ListToolsResult: Sendable, Hashable, Encodable {
 }
 
 /// An empty result (`ping`).
-struct EmptyResult: Encodable {
-    func encode(to encoder: any Encoder) throws {
-        _ = encoder.container(keyedBy: ResultFieldKey.self)
-    }
-}
+struct EmptyResult {}
 
 /// Members every 2026-07-28 result adds: `resultType`, `_meta["io.modelcontextprotocol/serverInfo"]`,
 /// and for cacheable results `ttlMs` and `cacheScope`.
@@ -36,44 +32,19 @@ struct ModernResultFields {
     var serverInfo: Implementation?
 }
 
-struct ResultFieldKey: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
-}
-
-/// A result with the era's extra members written into the same JSON object.
-struct ResultEnvelope<Body: Encodable>: Encodable {
-    var body: Body
-    var fields: ModernResultFields
-
-    func encode(to encoder: any Encoder) throws {
-        if let call = body as? CallToolResult, let serverInfo = fields.serverInfo {
-            // A tool result may carry its own `_meta`; merge serverInfo into it.
-            var call = call
-            var meta = call.meta ?? [:]
-            meta[MetaKey.serverInfo] = serverInfo.jsonValue
-            call.meta = meta
-            try call.encode(to: encoder)
-        } else if let object = body as? ObjectResult, let serverInfo = fields.serverInfo {
-            // An object result may carry its own `_meta` (task metadata); merge serverInfo into it.
-            var members = object.members
+extension ModernResultFields {
+    /// `members` with these fields added; `serverInfo` joins any `_meta` the result has.
+    func merged(into members: [String: JSONValue]) -> [String: JSONValue] {
+        var members = members
+        if let serverInfo {
             var meta = members["_meta"]?.objectValue ?? [:]
             meta[MetaKey.serverInfo] = serverInfo.jsonValue
             members["_meta"] = .object(meta)
-            try ObjectResult(members: members).encode(to: encoder)
-        } else {
-            try body.encode(to: encoder)
-            if let serverInfo = fields.serverInfo {
-                var container = encoder.container(keyedBy: ResultFieldKey.self)
-                try container.encode([MetaKey.serverInfo: serverInfo], forKey: ResultFieldKey(stringValue: "_meta"))
-            }
         }
-        var container = encoder.container(keyedBy: ResultFieldKey.self)
-        try container.encodeIfPresent(fields.resultType, forKey: ResultFieldKey(stringValue: "resultType"))
-        try container.encodeIfPresent(fields.ttlMs, forKey: ResultFieldKey(stringValue: "ttlMs"))
-        try container.encodeIfPresent(fields.cacheScope, forKey: ResultFieldKey(stringValue: "cacheScope"))
+        if let resultType { members["resultType"] = .string(resultType) }
+        if let ttlMs { members["ttlMs"] = .int(ttlMs) }
+        if let cacheScope { members["cacheScope"] = .string(cacheScope) }
+        return members
     }
 }
 

@@ -184,10 +184,6 @@ enum TaskSupport: String {
 }
 
 /// A JSON object result (already shaped for its era) with optional `_meta`.
-struct ObjectResult: Encodable {
+struct ObjectResult {
     var members: [String: JSONValue]
-
-    func encode(to encoder: any Encoder) throws {
-        try JSONValue.object(members).encode(to: encoder)
-    }
 }
