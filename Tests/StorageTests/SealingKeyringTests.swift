@@ -105,3 +105,36 @@ private let keyBytes = Data((0..<32).map { UInt8($0 * 7 % 256) })
         #expect(id == "u_" + hex.prefix(24))
     }
 }
+
+@Suite struct UserIDTests {
+    /// The id as first defined: HMAC-SHA256 of the whole key, hex, first 24 characters.
+    static func reference(_ apiKey: String, key: SymmetricKey) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(apiKey.utf8), using: key)
+        return "u_" + mac.map { String(format: "%02x", $0) }.joined().prefix(24)
+    }
+
+    @Test("an id derived from the kept MAC state equals the one-shot HMAC, for keys of any length")
+    func matchesTheDefinition() {
+        let key = SymmetricKey(data: Data((0..<32).map { UInt8($0) }))
+        let ids = UserIDs(key: key)
+        for length in [0, 1, 8, 55, 56, 63, 64, 65, 200, 512] {
+            let apiKey = String(repeating: "k", count: length) + "é"
+            #expect(ids.id(forAPIKey: apiKey) == Self.reference(apiKey, key: key))
+        }
+        #expect(ids.id(forAPIKey: "sandbox-demo-key") == ids.id(forAPIKey: "sandbox-demo-key"))
+        #expect(ids.id(forAPIKey: "a") != ids.id(forAPIKey: "b"))
+    }
+
+    @Test("ids derived concurrently from one value are all correct")
+    func concurrent() async {
+        let key = SymmetricKey(size: .bits256)
+        let ids = UserIDs(key: key)
+        let wrong = await withTaskGroup(of: Bool.self) { group in
+            for index in 0..<200 {
+                group.addTask { ids.id(forAPIKey: "key-\(index)") != Self.reference("key-\(index)", key: key) }
+            }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(wrong == 0)
+    }
+}
