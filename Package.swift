@@ -71,6 +71,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The C allocator's knobs (glibc): heap returned to the system after large result reads,
+        // and large blocks mapped on their own, so that reading big results does not keep RSS up.
+        .target(name: "CHeap"),
         // The task operations behind both edges (MCP and REST), in layers: Inputs (rows, CSV,
         // output specs, processor choice), Markdown (LLM-friendly results, status, pagination),
         // HTML (progress pages), Service (TaskService, progress feed and hub, registry, view links).
@@ -78,6 +81,7 @@ let package = Package(
         .target(
             name: "TaskTools",
             dependencies: [
+                "CHeap",
                 "Deadlines",
                 "WebEncoding",
                 "JSON",
@@ -223,6 +227,7 @@ let package = Package(
         .executableTarget(
             name: "TaskMCPCLI",
             dependencies: [
+                "CHeap",
                 "TaskMCPServer",
                 "ParallelSandbox",
                 "ParallelAPI",

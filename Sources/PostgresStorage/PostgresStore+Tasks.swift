@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import PostgresNIO
 public import Storage
 
@@ -55,6 +55,23 @@ extension PostgresStore {
         try await rows(
             "UPDATE tasks SET link_nonce = \(newNonce) WHERE id = \(id) RETURNING \(unescaped: Self.taskColumns)"
         ).first.map(StoredTask.init(postgresRow:))
+    }
+
+    /// Stores a finished task's result (replacing the one before); `false` if the task is unknown.
+    public func saveTaskResult(id: String, body: Data, storedAt: Date) async throws -> Bool {
+        try await !rows(
+            """
+            INSERT INTO task_results (task_id, stored_at, body)
+            SELECT id, \(storedAt.unix), \(body) FROM tasks WHERE id = \(id)
+            ON CONFLICT (task_id) DO UPDATE SET stored_at = excluded.stored_at, body = excluded.body
+            RETURNING task_id
+            """
+        ).isEmpty
+    }
+
+    /// The stored result of a task, if any.
+    public func taskResult(id: String) async throws -> Data? {
+        try await rows("SELECT body FROM task_results WHERE task_id = \(id)").first?.decode(Data.self)
     }
 }
 

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import GRDB
 public import Storage
 
@@ -72,6 +72,26 @@ extension SQLiteStore {
             try db.execute(sql: "UPDATE tasks SET link_nonce = ? WHERE id = ?", arguments: [newNonce, id])
             guard db.changesCount > 0 else { return nil }
             return try Row.fetchOne(db, sql: "SELECT * FROM tasks WHERE id = ?", arguments: [id]).map(StoredTask.init(row:))
+        }
+    }
+    /// Stores a finished task's result (replacing the one before); `false` if the task is unknown.
+    public func saveTaskResult(id: String, body: Data, storedAt: Date) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO task_results (task_id, stored_at, body)
+                    SELECT id, ?, ? FROM tasks WHERE id = ?
+                    ON CONFLICT (task_id) DO UPDATE SET stored_at = excluded.stored_at, body = excluded.body
+                    """,
+                arguments: [storedAt.unix, body, id])
+            return db.changesCount > 0
+        }
+    }
+
+    /// The stored result of a task, if any.
+    public func taskResult(id: String) async throws -> Data? {
+        try await writer.read { db in
+            try Data.fetchOne(db, sql: "SELECT body FROM task_results WHERE task_id = ?", arguments: [id])
         }
     }
 }

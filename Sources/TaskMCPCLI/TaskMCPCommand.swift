@@ -10,6 +10,7 @@ import Prometheus
 import ServiceLifecycle
 import UnixSignals
 import TaskMCPServer
+import CHeap
 
 /// `task-mcp`: the service and its operator commands.
 @main
@@ -67,6 +68,9 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Blocks of 256 KiB and more (a large result's rows, its stored form) get mappings of
+        // their own, returned when freed: reading a 10,000-row group then leaves ~35 MB less RSS.
+        _ = task_mcp_heap_fix_mmap_threshold(256 << 10)
         let environment: [String: String]
         do {
             environment = Self.applyingFlags(

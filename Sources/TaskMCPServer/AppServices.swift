@@ -48,7 +48,8 @@ struct AppServices: Sendable {
             configuration: TaskService.Configuration(
                 pageTokenBudget: configuration.pageTokenBudget, sandbox: configuration.sandboxPort != nil,
                 webhookPath: webhookVerifier != nil && configuration.requestsWebhooks ? WebhookRoute.path : nil,
-                callDeadline: .seconds(configuration.toolDeadline)),
+                callDeadline: .seconds(configuration.toolDeadline), maxStoredResultBytes: configuration.maxStoredResultMiB << 20,
+                resultCacheBytes: configuration.resultCacheMiB << 20),
             registry: PersistentTaskRegistry(store: store), links: ViewLinks(key: keys.links),
             urls: RESTRoutes.serviceURLs { publicURL.get() },
             makeClient: { apiKey in ParallelClient(apiKey: apiKey, configuration: clientConfiguration, logger: clientLogger) },

@@ -87,9 +87,10 @@ public func buildApplication(
                 configuration: ApplicationConfiguration(address: .hostname(listener.host, port: listener.port), serverName: "task-mcp-metrics"),
                 logger: logger.component("metrics")))
     }
-    let router = buildRouter(
+    let (router, shared) = buildRoutes(
         configuration: configuration, upstream: upstream, publicURL: publicURL, logger: logger, store: store, keys: keys,
         metrics: configuration.metricsListener == nil ? metricsEndpoint : nil, signals: signals)
+    services.append(ResultPrefetchService(service: shared.service))
     let settings = configuration
     var application = Application(
         router: router, server: connectionGuard.server,
@@ -113,6 +114,18 @@ func buildRouter(
     configuration: ServerConfiguration, upstream: String, publicURL: PublicURL, logger: Logger, store: any ServerStore, keys: KeyMaterial,
     metrics: MetricsEndpoint?, liveProgress: LiveProgressSettings = LiveProgressSettings(), signals: TaskSignalHub = TaskSignalHub()
 ) -> Router<AppRequestContext> {
+    buildRoutes(
+        configuration: configuration, upstream: upstream, publicURL: publicURL, logger: logger, store: store, keys: keys,
+        metrics: metrics, liveProgress: liveProgress, signals: signals
+    ).router
+}
+
+/// ``buildRouter(configuration:upstream:publicURL:logger:store:keys:metrics:liveProgress:signals:)``
+/// with the services the routes share, for the application to run what they need beside it.
+private func buildRoutes(
+    configuration: ServerConfiguration, upstream: String, publicURL: PublicURL, logger: Logger, store: any ServerStore, keys: KeyMaterial,
+    metrics: MetricsEndpoint?, liveProgress: LiveProgressSettings = LiveProgressSettings(), signals: TaskSignalHub
+) -> (router: Router<AppRequestContext>, services: AppServices) {
     let services = AppServices(
         configuration: configuration, upstream: upstream, publicURL: publicURL, logger: logger, store: store, keys: keys,
         liveProgress: liveProgress, signals: signals)
@@ -120,7 +133,7 @@ func buildRouter(
     registerRoutes(
         of: services, on: router, configuration: configuration, publicURL: publicURL, logger: logger, store: store, metrics: metrics,
         liveProgress: liveProgress)
-    return router
+    return (router, services)
 }
 
 /// Adds the middlewares and every route to `router`; builds nothing but the routes themselves.

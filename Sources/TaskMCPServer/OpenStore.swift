@@ -141,6 +141,10 @@ private func migrate(_ store: any ServerStore, at database: DatabaseLocation, lo
 /// Migrates PostgreSQL, retrying with backoff while it cannot be reached (each attempt bounded),
 /// for up to `waiting`. A schema problem (an unknown applied migration, a failing statement) is
 /// thrown at once: waiting would not mend it.
+///
+/// The bound covers reaching the database (a first query), not the migrations themselves: each
+/// runs in a transaction with its own limit, and cutting one short after it committed would lose
+/// the record of what this call applied.
 @discardableResult
 func migrateWhenReachable(
     _ store: any ServerStore, at database: DatabaseLocation, waiting: Duration, logger: Logger
@@ -149,16 +153,23 @@ func migrateWhenReachable(
     let giveUp = clock.now + waiting
     var pause = Duration.milliseconds(250)
     while true {
-        let attempt = await Deadline.firstOf(
+        let reached = await Deadline.firstOf(
             deadline: min(clock.now + .seconds(20), giveUp + .seconds(1)),
             onTimeout: Result<[String], any Error>.failure(StartupError("no connection (is it running, and reachable from here?)")),
             onCancel: .awaitWork
         ) {
             do {
-                return .success(try await migrate(store, at: database, logger: logger))
+                return .success(try await store.pendingMigrations())
             } catch {
                 return .failure(error)
             }
+        }
+        let attempt: Result<[String], any Error>
+        do {
+            _ = try reached.get()
+            attempt = .success(try await migrate(store, at: database, logger: logger))
+        } catch {
+            attempt = .failure(error)
         }
         switch attempt {
         case .success(let applied):

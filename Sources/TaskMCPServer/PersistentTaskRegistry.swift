@@ -29,6 +29,14 @@ struct PersistentTaskRegistry: TaskRegistry {
         try await Self.reporting { try await store.rotateTaskLinkNonce(id: taskID, newNonce: newNonce).flatMap(Self.record) }
     }
 
+    func saveResult(_ body: Data, forTask id: String, at date: Date) async throws {
+        _ = try await Self.reporting { try await store.saveTaskResult(id: id, body: body, storedAt: date) }
+    }
+
+    func result(forTask id: String) async throws -> Data? {
+        try await Self.reporting { try await store.taskResult(id: id) }
+    }
+
     /// `operation`, with ``StoreUnavailable`` told in the service's terms.
     static func reporting<Value>(_ operation: () async throws -> Value) async throws -> Value {
         do {

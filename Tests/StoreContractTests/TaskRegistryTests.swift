@@ -21,6 +21,26 @@ import StoreTestSupport
     }
 
     @Test(arguments: StoreBackend.allCases)
+    func storesOneResultPerKnownTaskAndReplacesIt(backend: StoreBackend) async throws {
+        let store = try await backend.makeStore(clock: clock)
+        #expect(try await store.saveTaskResult(id: "tgrp_unknown", body: Data("{}".utf8), storedAt: clock.now) == false)
+        #expect(try await store.taskResult(id: "tgrp_unknown") == nil)
+
+        try await store.saveTask(Sample.task(id: "tgrp_1", at: clock.now), credential: "c")
+        #expect(try await store.taskResult(id: "tgrp_1") == nil)
+        // Every byte value, and a body past a page of storage.
+        let first = Data((0..<70_000).map { UInt8(truncatingIfNeeded: $0) })
+        #expect(try await store.saveTaskResult(id: "tgrp_1", body: first, storedAt: clock.now))
+        #expect(try await store.taskResult(id: "tgrp_1") == first)
+        let second = Data(#"{"format":1}"#.utf8)
+        #expect(try await store.saveTaskResult(id: "tgrp_1", body: second, storedAt: clock.now))
+        #expect(try await store.taskResult(id: "tgrp_1") == second)
+        // Saving the task again (an upsert) keeps its result.
+        try await store.saveTask(Sample.task(id: "tgrp_1", at: clock.now), credential: "c2")
+        #expect(try await store.taskResult(id: "tgrp_1") == second)
+    }
+
+    @Test(arguments: StoreBackend.allCases)
     func saveIsAnUpsert(backend: StoreBackend) async throws {
         let store = try await backend.makeStore(clock: clock)
         var task = Sample.task(id: "trun_1", at: clock.now)

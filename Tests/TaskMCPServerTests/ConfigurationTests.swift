@@ -133,7 +133,8 @@ struct ConfigurationTests {
             "TASK_MCP_SECRET_KEY": secret, "TASK_MCP_DATABASE": "/var/lib/task-mcp/db.sqlite", "TASK_MCP_DATABASE_MAX_CONNECTIONS": "8",
             "TASK_MCP_SEALING_KEYS": "k1:" + Data(repeating: 2, count: 32).base64EncodedString(),
             "TASK_MCP_ALLOWED_ORIGINS": "https://a.example.com", "TASK_MCP_TRUSTED_PROXIES": "10.0.0.1",
-            "TASK_MCP_MAX_BODY_BYTES": "2048", "TASK_MCP_PAGE_TOKENS": "5000", "TASK_MCP_ACCESS_TOKEN_TTL": "600",
+            "TASK_MCP_MAX_BODY_BYTES": "2048", "TASK_MCP_PAGE_TOKENS": "5000", "TASK_MCP_RESULT_CACHE_MB": "32", "TASK_MCP_MAX_STORED_RESULT_MB": "8",
+            "TASK_MCP_ACCESS_TOKEN_TTL": "600",
             "TASK_MCP_REFRESH_TOKEN_TTL": "7200", "TASK_MCP_REGISTRATIONS_PER_HOUR": "5", "TASK_MCP_AUTHORIZATIONS_PER_MINUTE": "6",
             "TASK_MCP_TOKEN_REQUESTS_PER_MINUTE": "7", "TASK_MCP_DEV_LOOPBACK_CLIENT_METADATA": "false", "TASK_MCP_LOG_LEVEL": "warning",
             "TASK_MCP_LOG_FORMAT": "logfmt", "TASK_MCP_METRICS_TOKEN": "0123456789abcdef0123", "TASK_MCP_METRICS_ADDRESS": "127.0.0.1:9464",
@@ -147,6 +148,7 @@ struct ConfigurationTests {
         #expect(c.host == "::1" && c.port == 9000 && c.publicURL == "https://mcp.example.com" && c.secretKey == secret)
         #expect(c.database == .sqlite(path: "/var/lib/task-mcp/db.sqlite") && c.sealingKeys?.hasPrefix("k1:") == true)
         #expect(c.databaseMaxConnections == 8)
+        #expect(c.resultCacheMiB == 32 && c.maxStoredResultMiB == 8)
         // The password belongs with a PostgreSQL URL (DatabaseLocationTests reads it there).
         #expect(ServerConfiguration.variableNames.contains("TASK_MCP_DATABASE_PASSWORD"))
         #expect(c.allowedOrigins == ["https://a.example.com"] && c.trustedProxies == ["10.0.0.1"])

@@ -39,7 +39,16 @@ public struct Paginator: Sendable {
     /// - Throws: ``PaginationError`` for a malformed or foreign cursor, a cursor whose offset is
     ///   not a page start, or a rendering that changed since the cursor was issued.
     public func page(of markdown: String, cursor: String?) throws(PaginationError) -> Page {
-        let layout = Layout(markdown: markdown, budgetBytes: pageTokenBudget * 4)
+        try page(in: layout(of: markdown), cursor: cursor)
+    }
+
+    /// The page boundaries of `markdown` at this budget, to serve several pages of one rendering.
+    func layout(of markdown: String) -> Layout {
+        Layout(markdown: markdown, budgetBytes: pageTokenBudget * 4)
+    }
+
+    /// ``page(of:cursor:)`` over boundaries computed before (by ``layout(of:)`` at this budget).
+    func page(in layout: Layout, cursor: String?) throws(PaginationError) -> Page {
         guard let cursor else { return layout.page(0) }
         guard let (offset, fingerprint) = Self.decode(cursor) else { throw .malformedCursor }
         guard fingerprint == layout.fingerprint else { throw .contentChanged }

@@ -51,17 +51,27 @@ public protocol TaskRegistry: Sendable {
     /// Replaces the task's link nonce, so that links issued before stop working.
     /// - Returns: the updated record, or `nil` if unknown.
     func rotateLinkNonce(taskID: String, newNonce: String) async throws -> TaskRecord?
+    /// Keeps the result of a finished task (``StoredResult``), replacing any kept before; a
+    /// task the registry does not know is ignored.
+    func saveResult(_ body: Data, forTask id: String, at date: Date) async throws
+    /// The result kept for a task, if any.
+    func result(forTask id: String) async throws -> Data?
 }
 
 /// A ``TaskRegistry`` in process memory, bounded: past `capacity` records the oldest are dropped
-/// (their view links stop working; the tasks themselves live on at Parallel).
+/// with their results (their view links stop working; the tasks themselves live on at Parallel),
+/// and results are kept for the newest tasks up to `resultBytes` in all.
 public actor InMemoryTaskRegistry: TaskRegistry {
     private var records: [String: (record: TaskRecord, credential: APIKey, sequence: Int)] = [:]
+    private var results: [String: (body: Data, sequence: Int)] = [:]
+    private var resultBytesHeld = 0
     private var sequence = 0
     private let capacity: Int
+    private let resultBytes: Int
 
-    public init(capacity: Int = 50_000) {
+    public init(capacity: Int = 50_000, resultBytes: Int = 64 << 20) {
         self.capacity = max(1, capacity)
+        self.resultBytes = max(0, resultBytes)
     }
 
     public func save(_ record: TaskRecord, credential: APIKey) {
@@ -69,7 +79,25 @@ public actor InMemoryTaskRegistry: TaskRegistry {
         records[record.id] = (record, credential, sequence)
         if records.count > capacity, let oldest = records.min(by: { $0.value.sequence < $1.value.sequence })?.key {
             records[oldest] = nil
+            dropResult(oldest)
         }
+    }
+
+    public func saveResult(_ body: Data, forTask id: String, at date: Date) {
+        guard records[id] != nil, body.count <= resultBytes else { return }
+        dropResult(id)
+        sequence += 1
+        results[id] = (body, sequence)
+        resultBytesHeld += body.count
+        while resultBytesHeld > resultBytes, let oldest = results.min(by: { $0.value.sequence < $1.value.sequence })?.key {
+            dropResult(oldest)
+        }
+    }
+
+    public func result(forTask id: String) -> Data? { results[id]?.body }
+
+    private func dropResult(_ id: String) {
+        if let old = results.removeValue(forKey: id) { resultBytesHeld -= old.body.count }
     }
 
     public func record(id: String) -> TaskRecord? { records[id]?.record }

@@ -35,13 +35,28 @@ public struct TaskService: Sendable {
         /// waits included; then it answers with an error that says what to do. Below the 60 s
         /// many MCP clients give a tool call.
         public var callDeadline: Duration
+        /// The largest result (as stored JSON) kept in the registry once its task has settled;
+        /// a larger one is read from Parallel each time.
+        public var maxStoredResultBytes: Int
+        /// The memory (estimated bytes) recently read results and their page layouts may hold; 0 keeps none.
+        public var resultCacheBytes: Int
+        /// Results whose stored form is larger than this many bytes are cached in that form (about
+        /// a third of the memory of their decoded rows) and decoded only for a view not memoised.
+        public var resultCacheDecodedLimit: Int = 4 << 20
+        /// How long a group still running is served as read, so that paging through it costs
+        /// one upstream read rather than one per page; `.zero` reads it again for every page.
+        public var activeGroupReuse: Duration
 
         public init(
             pageTokenBudget: Int = Paginator.defaultPageTokenBudget, maxGroupRows: Int = 10_000,
             maxDeepResearchInputCharacters: Int = 15_000, sandbox: Bool = false, waitPollInterval: Duration = .seconds(2),
             webhookPath: String? = nil, progressInterval: Duration = .seconds(1), streamIdleTimeout: Duration = .seconds(120),
-            callDeadline: Duration = .seconds(55)
+            callDeadline: Duration = .seconds(55), maxStoredResultBytes: Int = 64 << 20, resultCacheBytes: Int = 256 << 20,
+            activeGroupReuse: Duration = .seconds(5)
         ) {
+            self.maxStoredResultBytes = max(0, maxStoredResultBytes)
+            self.resultCacheBytes = max(0, resultCacheBytes)
+            self.activeGroupReuse = max(.zero, activeGroupReuse)
             self.callDeadline = max(.milliseconds(100), callDeadline)
             self.waitPollInterval = max(.milliseconds(10), waitPollInterval)
             self.progressInterval = max(.milliseconds(10), progressInterval)
@@ -64,6 +79,10 @@ public struct TaskService: Sendable {
     /// Announcements that a task may have changed: progress followers watch them, and announce
     /// what they saw settle.
     public let signals: any TaskSignals
+    /// Results read lately, and their page layouts.
+    let results: ResultCache
+    /// Settled results to read before anyone asks (see ``runResultPrefetch()``).
+    let prefetch = ResultPrefetch()
 
     /// - Parameters:
     ///   - urls: where this server's progress pages and webhook receiver are, as its HTTP edge lays them out.
@@ -76,6 +95,7 @@ public struct TaskService: Sendable {
         now: @escaping @Sendable () -> Date = { Date() }, signals: any TaskSignals = TaskSignalHub()
     ) {
         self.signals = signals
+        self.results = ResultCache(capacity: configuration.resultCacheBytes, decodedLimit: configuration.resultCacheDecodedLimit)
         self.configuration = configuration
         self.urls = urls
         self.registry = registry
@@ -137,13 +157,23 @@ public struct TaskService: Sendable {
     // MARK: Status and results
 
     /// A compact status of a run or group (about 50 tokens as text).
+    ///
+    /// A run that has ended no longer changes: once its result is held here, its status is
+    /// answered from it. A group's is always read, since rows may still be added to it.
     public func status(of id: String, caller: Caller) async throws(TaskServiceError) -> StatusSummary {
         let task = try TaskIdentifier(id)
+        if task.kind == .run,
+            case .run(let run, _, _)? = await results.lookup(
+                ResultCache.Key(task: task.rawValue, subject: caller.subject), now: now(), unsettled: false)?.head,
+            !run.isActive, !run.status.isActive
+        {
+            return StatusSummary(run: run, now: now())
+        }
         let unbounded = makeClient(caller.apiKey)
         let timedOut = TaskServiceError.deadline(
             configuration.callDeadline, waitingFor: "with the status of \(task)",
             advice: "the task is not affected and may still be running: call getStatus again in a minute.")
-        return try await withinCallDeadline(timedOut: timedOut) { end throws(TaskServiceError) in
+        let summary = try await withinCallDeadline(timedOut: timedOut) { end throws(TaskServiceError) in
             let client = unbounded.bounded(by: end)
             do throws(ParallelAPIError) {
                 switch task.kind {
@@ -154,6 +184,52 @@ public struct TaskService: Sendable {
                 throw TaskServiceError(upstream: error, doing: "read the status of \(task)")
             }
         }
+        if !summary.isActive { await prefetchResult(of: task, caller: caller) }
+        return summary
+    }
+
+    // MARK: Reading settled results ahead
+
+    /// Reads the settled results that status reads queue (``ResultPrefetch``), a few at a time,
+    /// until cancelled. The composition root runs it once, beside the server.
+    public func runResultPrefetch() async {
+        await prefetch.setRunning(true)
+        await withTaskGroup(of: Void.self) { group in
+            var reading = 0
+            for await request in prefetch.requests {
+                if reading >= ResultPrefetch.concurrency, await group.next() != nil { reading -= 1 }
+                reading += 1
+                group.addTask { await readAhead(request) }
+            }
+        }
+        await prefetch.setRunning(false)
+    }
+
+    /// Queues a read of a settled task's result, unless this process holds it already.
+    func prefetchResult(of task: TaskIdentifier, caller: Caller) async {
+        let request = ResultPrefetch.Request(task: task, caller: caller)
+        guard await results.lookup(request.key, now: now(), unsettled: false) == nil else { return }
+        await prefetch.enqueue(request)
+    }
+
+    /// Reads the result, so that it is cached (and stored, for a task the caller created), with
+    /// the layout of its first page, the view asked for first.
+    func readAhead(_ request: ResultPrefetch.Request) async {
+        let client = makeClient(request.caller.apiKey)
+        let large = await { () async -> Bool in
+            guard
+                let held = try? await withinCallDeadline(timedOut: resultsTimedOut(request.task), { end throws(TaskServiceError) in
+                    try await snapshot(
+                        of: request.task, caller: request.caller, client: client.bounded(by: end), progressWindow: .zero,
+                        reuseUnsettled: false, joinPrefetch: false)
+                })
+            else { return false }
+            _ = try? await page(of: held, selector: .all, cursor: nil)
+            return await results.lookup(request.key, now: now(), unsettled: false)?.body != nil
+        }()
+        // The decoded rows are released by now.
+        if large { HeapTrim.afterLargeRead() }
+        await prefetch.finish(request.key)
     }
 
     /// The error of a result read that ran out of time.
@@ -164,18 +240,76 @@ public struct TaskService: Sendable {
     }
 
     /// The current state of a run or group with everything needed to render it.
+    ///
+    /// A settled result is read from Parallel once: then it is kept in the registry (for a task
+    /// the caller created) and served from there, also while Parallel is slow or down.
     public func snapshot(of id: String, caller: Caller, progressWindow: Duration = .zero) async throws(TaskServiceError)
         -> TaskSnapshot
     {
         let task = try TaskIdentifier(id)
         let client = makeClient(caller.apiKey)
-        return try await withinCallDeadline(timedOut: resultsTimedOut(task)) { end throws(TaskServiceError) in
-            try await snapshot(of: task, client: client.bounded(by: end), progressWindow: progressWindow)
+        let held = try await withinCallDeadline(timedOut: resultsTimedOut(task)) { end throws(TaskServiceError) in
+            try await snapshot(
+                of: task, caller: caller, client: client.bounded(by: end), progressWindow: progressWindow, reuseUnsettled: false)
+        }
+        return try held.whole()
+    }
+
+    /// A result as held, and the cache entry it is held under (for memoising its page layouts), if any.
+    struct HeldSnapshot {
+        var result: ResultCache.Hit
+        var key: ResultCache.Key?
+
+        /// The whole snapshot, decoded from its stored form if need be.
+        func whole() throws(TaskServiceError) -> TaskSnapshot {
+            guard let snapshot = result.snapshot() else {
+                throw TaskServiceError(.internal, "A stored result could not be read back; try again.")
+            }
+            return snapshot
         }
     }
 
-    /// The snapshot read with `client` (bounded by the caller's deadline).
-    func snapshot(of task: TaskIdentifier, client: ParallelClient, progressWindow: Duration) async throws(TaskServiceError)
+    /// The snapshot from this process's cache, else the result stored for a task the caller
+    /// created, else Parallel (read with `client`, bounded by the caller's deadline). What is read
+    /// from Parallel and settled is stored and cached; a group still running is cached for
+    /// ``Configuration/activeGroupReuse``, and served from there only with `reuseUnsettled` (a read
+    /// of a later page, which must see the rendering its cursor came from). A registry that cannot
+    /// be read is passed over. With `joinPrefetch`, a read ahead of the same result
+    /// (``ResultPrefetch``) is waited for rather than repeated.
+    func snapshot(
+        of task: TaskIdentifier, caller: Caller, client: ParallelClient, progressWindow: Duration, reuseUnsettled: Bool,
+        joinPrefetch: Bool = true
+    ) async throws(TaskServiceError) -> HeldSnapshot {
+        let key = ResultCache.Key(task: task.rawValue, subject: caller.subject)
+        if let hit = await results.lookup(key, now: now(), unsettled: reuseUnsettled) { return HeldSnapshot(result: hit, key: key) }
+        if joinPrefetch, await prefetch.isInFlight(key) {
+            await prefetch.waitIfInFlight(key)
+            if let hit = await results.lookup(key, now: now(), unsettled: false) { return HeldSnapshot(result: hit, key: key) }
+        }
+        let owned = (try? await registry.record(id: task.rawValue))?.owner == caller.subject
+        if owned, let body = try? await registry.result(forTask: task.rawValue), let stored = StoredResult.decode(body) {
+            await results.insert(stored, body: body, for: key, expires: nil)
+            return HeldSnapshot(result: ResultCache.Hit(stored), key: key)
+        }
+        let snapshot = try await upstreamSnapshot(of: task, client: client, progressWindow: progressWindow)
+        if let body = StoredResult.encode(snapshot) {
+            if owned, body.count <= configuration.maxStoredResultBytes {
+                try? await registry.saveResult(body, forTask: task.rawValue, at: now())
+            }
+            await results.insert(snapshot, body: body, for: key, expires: nil)
+            return HeldSnapshot(result: ResultCache.Hit(snapshot), key: key)
+        }
+        if case .group = snapshot, configuration.activeGroupReuse > .zero, let body = StoredResult.body(of: snapshot) {
+            let window = configuration.activeGroupReuse.components
+            let seconds = Double(window.seconds) + Double(window.attoseconds) / 1e18
+            await results.insert(snapshot, body: body, for: key, expires: now().addingTimeInterval(seconds))
+            return HeldSnapshot(result: ResultCache.Hit(snapshot), key: key)
+        }
+        return HeldSnapshot(result: ResultCache.Hit(snapshot), key: nil)
+    }
+
+    /// The snapshot as Parallel has it now, read with `client`.
+    func upstreamSnapshot(of task: TaskIdentifier, client: ParallelClient, progressWindow: Duration) async throws(TaskServiceError)
         -> TaskSnapshot
     {
         do {
@@ -230,8 +364,12 @@ public struct TaskService: Sendable {
         let limit = min(wait, maxWait)
         return try await withinCallDeadline(timedOut: resultsTimedOut(task)) { end throws(TaskServiceError) in
             if limit > .zero { await waitUntilSettled(id, caller: caller, limit: limit, progress: progress) }
-            let snapshot = try await snapshot(of: task, client: client.bounded(by: end), progressWindow: .zero)
-            return try page(of: snapshot, selector: selector, cursor: cursor)
+            // A later page of a group still running continues the rendering its cursor came from
+            // (for a short while), unless the call has just waited for the group to settle.
+            let held = try await snapshot(
+                of: task, caller: caller, client: client.bounded(by: end), progressWindow: .zero,
+                reuseUnsettled: cursor != nil && limit == .zero)
+            return try await page(of: held, selector: selector, cursor: cursor)
         }
     }
 
@@ -241,13 +379,23 @@ public struct TaskService: Sendable {
         configuration.callDeadline - min(.seconds(5), configuration.callDeadline / 4) - deadlineReserve
     }
 
-    func page(of snapshot: TaskSnapshot, selector: BasisSelector, cursor: String?) throws(TaskServiceError) -> ResultPage {
-        let markdown = try render(snapshot, basis: selector)
+    /// One page of `held`'s rendering for `selector`; the layout is memoised with a cached snapshot.
+    func page(of held: HeldSnapshot, selector: BasisSelector, cursor: String?) async throws(TaskServiceError) -> ResultPage {
+        let paginator = Paginator(pageTokenBudget: configuration.pageTokenBudget)
+        let layout: Paginator.Layout
+        if let key = held.key, let memo = await results.layout(for: key, basis: selector) {
+            layout = memo
+        } else {
+            layout = paginator.layout(of: try render(try held.whole(), basis: selector))
+            // Rows decoded from a large result's stored form are released by now.
+            if held.result.whole == nil { HeapTrim.afterLargeRead() }
+            if let key = held.key { await results.setLayout(layout, for: key, basis: selector) }
+        }
         do {
-            let page = try Paginator(pageTokenBudget: configuration.pageTokenBudget).page(of: markdown, cursor: cursor)
+            let page = try paginator.page(in: layout, cursor: cursor)
             return ResultPage(
                 text: page.text, pageNumber: page.number, pageCount: page.pageCount, nextCursor: page.nextCursor,
-                status: snapshot.summary(now: now()))
+                status: held.result.head.summary(now: now()))
         } catch {
             throw .invalid("cursor", error.description)
         }

@@ -44,10 +44,12 @@ func allMessages(of runID: String, _ harness: ServiceHarness) async throws -> [S
 struct ProgressFeedTests {
     static let question = "How do heat pump subsidies compare across European countries?"
 
+    // Runs last 5-27 s (pro at a time factor of 0.03): long enough that the feed, started after
+    // the create, sees the run queued and running even on a busy machine.
     @Test func aRunsFeedReportsSourcesMeterAndMessagesThenEndsSettled() async throws {
-        try await withService(sandbox: SandboxConfiguration(timeFactor: 0.01)) { harness in
+        try await withService(sandbox: SandboxConfiguration(timeFactor: 0.03)) { harness in
             let runID = try await startRun(harness)
-            let updates = try await collect(harness.service.progressFeed(of: runID, caller: harness.caller), within: .seconds(60))
+            let updates = try await collect(harness.service.progressFeed(of: runID, caller: harness.caller), within: .seconds(120))
             let last = try #require(updates.last)
             #expect(last.status == "completed")
             #expect(!last.isActive)
@@ -67,12 +69,12 @@ struct ProgressFeedTests {
 
     @Test func aCutStreamFallsBackToPollingWithoutRepeatingMessages() async throws {
         try await withService(
-            sandbox: SandboxConfiguration(timeFactor: 0.01), configure: { $0.waitPollInterval = .milliseconds(100) }
+            sandbox: SandboxConfiguration(timeFactor: 0.03), configure: { $0.waitPollInterval = .milliseconds(100) }
         ) { harness in
             let runID = try await startRun(harness)
             // Every stream now drops after three events, long before the run ends.
             await harness.store.setFaults(FaultSettings(sseCutAfterEvents: 3))
-            let updates = try await collect(harness.service.progressFeed(of: runID, caller: harness.caller), within: .seconds(60))
+            let updates = try await collect(harness.service.progressFeed(of: runID, caller: harness.caller), within: .seconds(120))
             let last = try #require(updates.last)
             #expect(last.status == "completed" && !last.isActive)
             #expect(updates.dropLast().allSatisfy { $0.isActive }, "the end is reported once, last")

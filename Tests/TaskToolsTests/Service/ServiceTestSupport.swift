@@ -25,6 +25,9 @@ struct ServiceHarness: Sendable {
     let registry: InMemoryTaskRegistry
     let baseURL: String
     let caller = Caller.apiKey(APIKey(SandboxConfiguration.demoAPIKey))
+    /// Another service like ``service`` on the same registry and upstream, as a second replica
+    /// (or this one after a restart) would be: it shares nothing held in memory.
+    let sibling: @Sendable () -> TaskService
 
     /// A client of the sandbox for checks that bypass the service.
     var client: ParallelClient {
@@ -50,6 +53,7 @@ func withService<Value: Sendable>(
     sandbox configuration: SandboxConfiguration = SandboxConfiguration(timeFactor: 0.002),
     pageTokenBudget: Int = Paginator.defaultPageTokenBudget, client settings: ClientSettings = ClientSettings(),
     webhookPath: String? = nil, configure: @Sendable (inout TaskService.Configuration) -> Void = { _ in },
+    now: @escaping @Sendable () -> Date = { Date() },
     _ body: @Sendable (ServiceHarness) async throws -> Value
 ) async throws -> Value {
     let store = SandboxStore(configuration: configuration)
@@ -57,17 +61,21 @@ func withService<Value: Sendable>(
         let registry = InMemoryTaskRegistry()
         var serviceConfiguration = TaskService.Configuration(pageTokenBudget: pageTokenBudget, sandbox: true, webhookPath: webhookPath)
         configure(&serviceConfiguration)
-        let service = TaskService(
-            configuration: serviceConfiguration, registry: registry,
-            links: ViewLinks(key: SymmetricKey(size: .bits256)), urls: serviceURLs,
-            makeClient: { key in
-                ParallelClient(
-                    apiKey: key,
-                    configuration: ParallelClient.Configuration(
-                        baseURL: baseURL, retry: settings.retry, addRunsBatchSize: settings.batchSize,
-                        addRunsConcurrency: settings.concurrency))
-            })
-        return try await body(ServiceHarness(service: service, store: store, registry: registry, baseURL: baseURL))
+        let linkKey = SymmetricKey(size: .bits256)
+        let makeService: @Sendable () -> TaskService = { [serviceConfiguration] in
+            TaskService(
+                configuration: serviceConfiguration, registry: registry,
+                links: ViewLinks(key: linkKey), urls: serviceURLs,
+                makeClient: { key in
+                    ParallelClient(
+                        apiKey: key,
+                        configuration: ParallelClient.Configuration(
+                            baseURL: baseURL, retry: settings.retry, addRunsBatchSize: settings.batchSize,
+                            addRunsConcurrency: settings.concurrency))
+                }, now: now)
+        }
+        let service = makeService()
+        return try await body(ServiceHarness(service: service, store: store, registry: registry, baseURL: baseURL, sibling: makeService))
     }
 }
 
