@@ -152,8 +152,10 @@ struct ClientErrorAndRetryTests {
 
     @Test func refusedConnectionsAreConnectFailures() async throws {
         let client = sandboxClient(
-            "http://127.0.0.1:9", retry: RetryPolicy(maxAttempts: 2, initialBackoff: .milliseconds(10), maxBackoff: .milliseconds(10), deadline: .seconds(5)),
-            requestTimeout: .seconds(2))
+            "http://127.0.0.1:9",
+            // Generous limits: a refusal is immediate, but a busy machine must not run out of time for the retry.
+            retry: RetryPolicy(maxAttempts: 2, initialBackoff: .milliseconds(10), maxBackoff: .milliseconds(10), deadline: .seconds(120)),
+            requestTimeout: .seconds(60))
         let error = await ParallelAPIError.caught { () async throws(ParallelAPIError) in try await client.run("trun_1") }
         #expect(error?.kind == .connectFailed, "\(String(describing: error))")
         #expect(error?.attempts == 2)

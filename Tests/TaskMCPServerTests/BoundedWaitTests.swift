@@ -24,8 +24,9 @@ struct BoundedWaitTests {
     }
 
     @Test func aWaitReturnsTheFinishedResultAfterStrictlyIncreasingProgress() async throws {
-        // Runs take a few seconds here: the first status checks see it running.
-        try await withTaskMCP(sandbox: SandboxConfiguration(timeFactor: 0.02)) { client, _, _ in
+        // Runs take 6-36 s here (well within the 45 s wait): the first status checks see it
+        // running even on a busy machine.
+        try await withTaskMCP(sandbox: SandboxConfiguration(timeFactor: 0.04)) { client, _, _ in
             let runID = try await createRun(client)
             let params: JSONValue = [
                 "name": "getResultMarkdown", "arguments": ["taskRunOrGroupId": .string(runID), "wait_seconds": 45],
@@ -109,17 +110,31 @@ struct BoundedWaitTests {
         retry: RetryPolicy = .none,
         _ body: @escaping @Sendable (TaskService, SandboxStore, Caller) async throws -> Void
     ) async throws {
+        try await withServices(sandbox, progressInterval: progressInterval, callDeadline: callDeadline, retry: retry) {
+            service, _, store, caller in try await body(service, store, caller)
+        }
+    }
+
+    /// ``withService(_:progressInterval:callDeadline:retry:_:)`` with a second service on the same
+    /// sandbox whose deadline is the default, to set things up however loaded the machine is.
+    func withServices(
+        _ sandbox: SandboxConfiguration, progressInterval: Duration = .milliseconds(700), callDeadline: Duration = .seconds(55),
+        retry: RetryPolicy = .none,
+        _ body: @escaping @Sendable (_ service: TaskService, _ setup: TaskService, SandboxStore, Caller) async throws -> Void
+    ) async throws {
         try await withUpstreamSandbox(sandbox) { baseURL, store in
-            let service = TaskService(
-                configuration: TaskService.Configuration(
-                    sandbox: true, waitPollInterval: .milliseconds(200), progressInterval: progressInterval,
-                    callDeadline: callDeadline),
-                registry: InMemoryTaskRegistry(), links: ViewLinks(key: SymmetricKey(size: .bits256)),
-                urls: RESTRoutes.serviceURLs { testPublicURL },
-                makeClient: { key in
-                    ParallelClient(apiKey: key, configuration: .init(baseURL: baseURL, requestTimeout: .seconds(60), retry: retry))
-                })
-            try await body(service, store, Caller.apiKey(APIKey(demoKey)))
+            let make = { (deadline: Duration) in
+                TaskService(
+                    configuration: TaskService.Configuration(
+                        sandbox: true, waitPollInterval: .milliseconds(200), progressInterval: progressInterval,
+                        callDeadline: deadline),
+                    registry: InMemoryTaskRegistry(), links: ViewLinks(key: SymmetricKey(size: .bits256)),
+                    urls: RESTRoutes.serviceURLs { testPublicURL },
+                    makeClient: { key in
+                        ParallelClient(apiKey: key, configuration: .init(baseURL: baseURL, requestTimeout: .seconds(60), retry: retry))
+                    })
+            }
+            try await body(make(callDeadline), make(.seconds(55)), store, Caller.apiKey(APIKey(demoKey)))
         }
     }
 
@@ -188,8 +203,10 @@ struct BoundedWaitTests {
     static let patient = RetryPolicy(maxAttempts: 5, initialBackoff: .milliseconds(20), maxBackoff: .milliseconds(50), deadline: .seconds(600))
 
     @Test(.timeLimit(.minutes(1))) func aStatusReadUnderAStalledUpstreamEndsAtTheDeadlineSayingWhatToDo() async throws {
-        try await withService(SandboxConfiguration(timeFactor: 1), callDeadline: .seconds(2), retry: Self.patient) { service, store, caller in
-            let runID = try await startRun(service, caller)
+        try await withServices(SandboxConfiguration(timeFactor: 1), callDeadline: .seconds(2), retry: Self.patient) {
+            service, setup, store, caller in
+            // Created under the default deadline: a busy machine may take more than 2 s to create it.
+            let runID = try await startRun(setup, caller)
             await store.setFaults(FaultSettings(stallRate: 1, stallMs: 600_000))
             do {
                 _ = try await service.status(of: runID, caller: caller)
