@@ -2,6 +2,7 @@
 // baseline measured in the same run on the same machine, instead of asserting absolute times.
 //
 //   swift run -c release task-mcp-benchmarks [--quick] [--postgres postgres://USER@HOST:PORT/DB] [--scale-only]
+//   task-mcp-benchmarks --bare-route --body-file PATH [--port N]   (a server for scripts/benchmark-load.sh)
 //
 // With --postgres (a cluster where the benchmark may create and drop a database) the scale-out
 // section compares SQLite with PostgreSQL and one replica with three; --scale-only runs only it.
@@ -24,8 +25,12 @@ import SQLiteStorage
 import Storage
 
 let quick = CommandLine.arguments.contains("--quick")
-let postgresURL = CommandLine.arguments.firstIndex(of: "--postgres").flatMap { index in
-    CommandLine.arguments.indices.contains(index + 1) ? CommandLine.arguments[index + 1] : nil
+let postgresURL = argument(after: "--postgres")
+
+// Not a benchmark itself: the bare Hummingbird route the load script measures task-mcp against.
+if CommandLine.arguments.contains("--bare-route") {
+    try await runBareRoute()
+    exit(0)
 }
 
 /// Runs `body` `iterations` times after a warm-up and returns the mean time per iteration.
