@@ -328,6 +328,7 @@ let package = Package(
         .testTarget(
             name: "TaskToolsTests",
             dependencies: [
+                "CHeap",
                 "TestSupport",
                 "WebEncoding",
                 "JSON",
