@@ -171,9 +171,24 @@ let package = Package(
 
         // The OAuth 2.1 authorization server MCP clients see, federating sign-in to Parallel's
         // provider. Endpoint logic returns plain responses; routing stays in TaskMCPServer.
+        // Fetching a URL a client named, behind the SSRF guard: public addresses only (checked per
+        // hop, connections pinned to them), redirects re-checked, one time limit, a streamed size cap.
+        .target(
+            name: "GuardedFetch",
+            dependencies: [
+                "Deadlines",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "OAuthProxy",
             dependencies: [
+                "GuardedFetch",
                 "Deadlines",
                 "WebEncoding",
                 "JSON",
@@ -415,6 +430,18 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GuardedFetchTests",
+            dependencies: [
+                "GuardedFetch",
+                "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

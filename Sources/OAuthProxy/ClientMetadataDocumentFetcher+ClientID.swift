@@ -1,3 +1,4 @@
+import GuardedFetch
 extension ClientMetadataDocumentFetcher {
     /// The rules of ``clientIDProblem(_:)``, for a given development setting.
     static func clientIDProblem(_ clientID: String, allowLoopbackHTTP: Bool) -> String? {

@@ -1,3 +1,4 @@
+import GuardedFetch
 public import NIOCore
 
 /// Rate limits keyed by bucket (an endpoint, say `"register"`) and client key (usually the

@@ -595,31 +595,6 @@ private func fetchError(_ fetcher: ClientMetadataDocumentFetcher, _ clientID: St
         }
     }
 
-    /// The address check behind every fetch: a name resolving to loopback is refused unless
-    /// development mode allows loopback.
-    @Test func resolvedAddressesMustBePublic() async throws {
-        let addresses = try await ClientMetadataDocumentFetcher.resolve("localhost", timeLimit: .seconds(5))
-        #expect(!addresses.isEmpty)
-        #expect(addresses.allSatisfy { AddressPolicy.isLoopback($0) && !AddressPolicy.isPublic($0) })
-
-        var production = ClientMetadataDocumentFetcher.Policy()
-        production.allowLoopbackHTTP = false
-        await #expect(throws: ClientMetadataError.self) {
-            try await ClientMetadataDocumentFetcher.connectAddress(for: "localhost", policy: production, timeLimit: .seconds(5))
-        }
-        var development = production
-        development.allowLoopbackHTTP = true
-        let override = try await ClientMetadataDocumentFetcher.connectAddress(
-            for: "localhost", policy: development, timeLimit: .seconds(5))
-        #expect(override == "127.0.0.1" || override == "::1")
-    }
-
-    @Test func unresolvableHostFailsCleanly() async {
-        await #expect(throws: ClientMetadataError.self) {
-            try await ClientMetadataDocumentFetcher.resolve("does-not-exist.invalid", timeLimit: .seconds(5))
-        }
-    }
-
     @Test func shutDownFetcherRefuses() async throws {
         let fetcher = fetcher()
         try await fetcher.shutdown()

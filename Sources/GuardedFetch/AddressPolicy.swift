@@ -30,16 +30,16 @@ public enum AddressPolicy {
     }
 
     /// `ipLiteral` as a socket address (port 0), or `nil` when it is not an IP literal.
-    static func parse(_ ipLiteral: String) -> SocketAddress? {
+    package static func parse(_ ipLiteral: String) -> SocketAddress? {
         var literal = Substring(ipLiteral)
         if literal.hasPrefix("[") && literal.hasSuffix("]") { literal = literal.dropFirst().dropLast() }
-        guard !literal.isEmpty, literal.utf8.allSatisfy({ RedirectURIPolicy.isHexDigit($0) || $0 == 0x2E || $0 == 0x3A })
+        guard !literal.isEmpty, literal.utf8.allSatisfy({ isHexDigit($0) || $0 == 0x2E || $0 == 0x3A })
         else { return nil }
         return try? SocketAddress(ipAddress: String(literal), port: 0)
     }
 
     /// The address's bytes in network order: 4 for IPv4, 16 for IPv6.
-    static func bytes(of address: SocketAddress) -> [UInt8]? {
+    package static func bytes(of address: SocketAddress) -> [UInt8]? {
         switch address {
         // `sin_addr` sits at offset 4 of `sockaddr_in` and `sin6_addr` at offset 8 of
         // `sockaddr_in6`, on Linux and the BSDs alike.
@@ -52,10 +52,14 @@ public enum AddressPolicy {
         }
     }
 
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x46).contains(byte) || (0x61...0x66).contains(byte)
+    }
+
     private static let ipv4MappedPrefix: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF]
     private static let nat64Prefix: [UInt8] = [0x00, 0x64, 0xFF, 0x9B, 0, 0, 0, 0, 0, 0, 0, 0]
 
-    static func isPublic(bytes: [UInt8]) -> Bool {
+    package static func isPublic(bytes: [UInt8]) -> Bool {
         switch bytes.count {
         case 4: return isPublicIPv4(bytes[0], bytes[1], bytes[2])
         case 16: return isPublicIPv6(bytes)

@@ -1,5 +1,5 @@
 import NIOCore
-import OAuthProxy
+@testable import GuardedFetch
 import Testing
 
 @Suite struct AddressPolicyTests {

@@ -1,5 +1,5 @@
 import Deadlines
-import NIOCore
+public import NIOCore
 import NIOPosix
 
 #if canImport(Glibc)
@@ -10,56 +10,53 @@ import Musl
 import Darwin
 #endif
 
-/// Name resolution behind the SSRF guard: every address a metadata document's host resolves to
-/// must be allowed (``AddressPolicy``), and the fetch connects to the checked one.
-extension ClientMetadataDocumentFetcher {
-    /// The checked address to connect to for `host` (for `dnsOverride`), or `nil` when `host` is
-    /// itself an allowed IP literal. Every address the name resolves to must be allowed; an IPv4
-    /// address is preferred.
-    static func connectAddress(
-        for host: String, policy: Policy, timeLimit: Duration
-    ) async throws(ClientMetadataError) -> String? {
+/// Name resolution behind the SSRF guard: every address a host resolves to must be allowed
+/// (``AddressPolicy``), and the fetch then connects to the checked one.
+public enum HostResolution {
+    /// The checked address to connect to for `host` (for AsyncHTTPClient's `dnsOverride`), or
+    /// `nil` when `host` is itself an allowed IP literal. Every address the name resolves to must
+    /// be public (or loopback, when `allowLoopback`); an IPv4 address is preferred.
+    public static func connectAddress(
+        for host: String, allowLoopback: Bool, timeLimit: Duration
+    ) async throws(FetchFailure) -> String? {
         if let literal = AddressPolicy.parse(host) {
-            guard isAllowed(literal, policy: policy) else {
-                throw ClientMetadataError("client_id URL points to a non-public address")
-            }
+            guard isAllowed(literal, allowLoopback: allowLoopback) else { throw FetchFailure(.notPublic) }
             return nil
         }
         let addresses = try await resolve(host, timeLimit: timeLimit)
-        guard addresses.allSatisfy({ isAllowed($0, policy: policy) }) else {
-            throw ClientMetadataError("client_id host resolves to a non-public address")
+        guard addresses.allSatisfy({ isAllowed($0, allowLoopback: allowLoopback) }) else {
+            throw FetchFailure(.resolvesToNonPublic)
         }
         guard let preferred = addresses.first(where: { $0.protocol == .inet }) ?? addresses.first,
             let address = preferred.ipAddress
         else {
-            throw ClientMetadataError("client_id host could not be resolved")
+            throw FetchFailure(.unresolvable)
         }
         return address
     }
 
     /// Every address `host` resolves to, via `getaddrinfo` on NIO's thread pool, giving up after
     /// `timeLimit` (a stuck lookup is left to finish in the background).
-    static func resolve(_ host: String, timeLimit: Duration) async throws(ClientMetadataError) -> [SocketAddress] {
-        guard timeLimit > .zero else { throw ClientMetadataError("resolving the client_id host timed out") }
-        // A blocking lookup never holds the authorization request: it is left to finish alone.
+    public static func resolve(_ host: String, timeLimit: Duration) async throws(FetchFailure) -> [SocketAddress] {
+        guard timeLimit > .zero else { throw FetchFailure(.timedOut) }
+        // A blocking lookup never holds the request waiting for it: it is left to finish alone.
         let result = await Deadline.firstOf(
-            deadline: .now + timeLimit,
-            onTimeout: .failure(ClientMetadataError("resolving the client_id host timed out")),
-            onCancel: .answer(.failure(ClientMetadataError("fetching the client metadata document was cancelled")))
-        ) { () async -> Result<[SocketAddress], ClientMetadataError> in
+            deadline: .now + timeLimit, onTimeout: .failure(FetchFailure(.timedOut)),
+            onCancel: .answer(.failure(FetchFailure(.cancelled)))
+        ) { () async -> Result<[SocketAddress], FetchFailure> in
             do {
                 return .success(try await NIOThreadPool.singleton.runIfActive { try lookUp(host) })
-            } catch let error as ClientMetadataError {
+            } catch let error as FetchFailure {
                 return .failure(error)
             } catch {
-                return .failure(ClientMetadataError("client_id host could not be resolved"))
+                return .failure(FetchFailure(.unresolvable))
             }
         }
         return try result.get()
     }
 
     /// Blocking `getaddrinfo` for TCP addresses of `host`.
-    private static func lookUp(_ host: String) throws(ClientMetadataError) -> [SocketAddress] {
+    private static func lookUp(_ host: String) throws(FetchFailure) -> [SocketAddress] {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         #if canImport(Darwin)
@@ -69,7 +66,7 @@ extension ClientMetadataDocumentFetcher {
         #endif
         var list: UnsafeMutablePointer<addrinfo>?
         guard getaddrinfo(host, nil, &hints, &list) == 0, let first = list else {
-            throw ClientMetadataError("client_id host could not be resolved")
+            throw FetchFailure(.unresolvable)
         }
         defer { freeaddrinfo(first) }
         var addresses: [SocketAddress] = []
@@ -94,7 +91,7 @@ extension ClientMetadataDocumentFetcher {
         return addresses
     }
 
-    private static func isAllowed(_ address: SocketAddress, policy: Policy) -> Bool {
-        AddressPolicy.isPublic(address) || (policy.allowLoopbackHTTP && AddressPolicy.isLoopback(address))
+    static func isAllowed(_ address: SocketAddress, allowLoopback: Bool) -> Bool {
+        AddressPolicy.isPublic(address) || (allowLoopback && AddressPolicy.isLoopback(address))
     }
 }
