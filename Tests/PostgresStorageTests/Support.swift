@@ -12,6 +12,9 @@ import TestSupport
 enum Cluster {
     static let url = ProcessInfo.processInfo.environment["TASK_MCP_TEST_POSTGRES_URL"].flatMap(URLComponents.init(string:))
     static var isConfigured: Bool { url != nil }
+    /// Test stores' limit per statement or transaction: a bound for hangs only, since a loaded
+    /// machine can take longer than the 5 s default (16 concurrent refreshes once did).
+    static let operationTimeout: Duration = .seconds(120)
 
     /// The configuration for `database` on the cluster (no TLS: a loopback test cluster).
     static func configuration(database: String? = nil) throws -> PostgresClient.Configuration {
@@ -83,7 +86,7 @@ func withDatabase<T: Sendable>(
         let makeStore: @Sendable (SealingKeyring?) throws -> PostgresStore = { keyring in
             PostgresStore(
                 client: client, keyring: try keyring ?? Keys.keyring("new"), userIDKey: Keys.userID,
-                logger: Cluster.logger, clock: { clock.now })
+                logger: Cluster.logger, operationTimeout: Cluster.operationTimeout, clock: { clock.now })
         }
         if migrate { try await makeStore(nil).migrate() }
         return try await body(makeStore)
@@ -171,7 +174,7 @@ func withReplicas<T: Sendable>(
         let stores = try clients.map { client in
             PostgresStore(
                 client: client, keyring: try Keys.keyring("new"), userIDKey: Keys.userID, logger: Cluster.logger,
-                purgeBatchSize: purgeBatchSize, clock: { clock.now })
+                operationTimeout: Cluster.operationTimeout, purgeBatchSize: purgeBatchSize, clock: { clock.now })
         }
         try await stores[0].migrate()
         return try await body(stores)

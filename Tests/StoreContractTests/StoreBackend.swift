@@ -44,7 +44,8 @@ enum StoreBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
             }
             store = PostgresStore(
                 client: try PostgresCluster.runningClient(database: name), keyring: keyring, userIDKey: Keys.userID,
-                logger: PostgresCluster.logger, clock: { clock.now })
+                // A bound for hangs only: a loaded machine may take more than the 5 s default.
+                logger: PostgresCluster.logger, operationTimeout: .seconds(120), clock: { clock.now })
         }
         if migrate {
             _ = try await store.migrate()

@@ -74,7 +74,7 @@ import Testing
             _ = try await harness.waitUntilDone(created.runID)
             let first = try await harness.service.resultMarkdown(of: created.runID, basis: nil, cursor: nil, caller: harness.caller)
             #expect(first.text.contains("## Report"))
-            #expect(try await harness.registry.result(forTask: created.runID) != nil)
+            #expect(await harness.registry.result(forTask: created.runID) != nil)
 
             await Self.breakParallel(harness)
             let again = try await harness.sibling().resultMarkdown(of: created.runID, basis: nil, cursor: nil, caller: harness.caller)
@@ -95,7 +95,7 @@ import Testing
                 ["inputs": companyRows(3), "output": "ceo_name", "output_type": "json", "processor": "lite"], caller: harness.caller)
             _ = try await harness.waitUntilDone(created.groupID)
             _ = try await harness.service.resultMarkdown(of: created.groupID, basis: nil, cursor: nil, caller: harness.caller)
-            #expect(try await harness.registry.result(forTask: created.groupID) != nil)
+            #expect(await harness.registry.result(forTask: created.groupID) != nil)
 
             await Self.breakParallel(harness)
             // Same key, other subject: it must ask Parallel, which fails.
@@ -116,7 +116,7 @@ import Testing
                 TaskRunInput(processor: "lite", input: "Acme", taskSpec: TaskSpec(outputSchema: .text(description: nil))))
             _ = try await harness.waitUntilDone(run.runID)
             let first = try await harness.service.resultMarkdown(of: run.runID, basis: nil, cursor: nil, caller: harness.caller)
-            #expect(try await harness.registry.result(forTask: run.runID) == nil)
+            #expect(await harness.registry.result(forTask: run.runID) == nil)
 
             await Self.breakParallel(harness)
             #expect(try await harness.service.resultMarkdown(of: run.runID, basis: nil, cursor: nil, caller: harness.caller).text == first.text)
@@ -142,7 +142,7 @@ import Testing
             let first = try await service.resultMarkdown(of: created.groupID, basis: nil, cursor: nil, caller: harness.caller)
             #expect(first.status.isActive)
             let cursor = try #require(first.nextCursor)
-            #expect(try await harness.registry.result(forTask: created.groupID) == nil)
+            #expect(await harness.registry.result(forTask: created.groupID) == nil)
 
             await Self.breakParallel(harness)
             clock.advance(4)
@@ -157,7 +157,7 @@ import Testing
                 try await service.resultMarkdown(of: created.groupID, basis: nil, cursor: cursor, caller: harness.caller)
             }
             #expect(late?.kind == .upstream)
-            #expect(try await harness.registry.result(forTask: created.groupID) == nil)
+            #expect(await harness.registry.result(forTask: created.groupID) == nil)
         }
     }
 
@@ -173,7 +173,7 @@ import Testing
                 // Polls getStatus until the group has settled: the last read queues the read ahead.
                 _ = try await harness.waitUntilDone(created.groupID)
                 // Nobody asked for a page: only the read ahead stores it.
-                #expect(try await eventually { try await harness.registry.result(forTask: created.groupID) != nil })
+                #expect(try await eventually { await harness.registry.result(forTask: created.groupID) != nil })
                 await Self.breakParallel(harness)
                 let pages = try await Self.pages(of: created.groupID, service: harness.service, caller: harness.caller)
                 #expect(pages.flatMap { tableRows(in: $0) }.map(\.number) == Array(0..<40))
@@ -188,9 +188,9 @@ import Testing
                 ["inputs": companyRows(3), "output": "ceo_name", "output_type": "json", "processor": "lite"], caller: harness.caller)
             _ = try await harness.waitUntilDone(created.groupID)
             // Nothing reads ahead, and nothing waits for a read that will never come.
-            #expect(try await harness.registry.result(forTask: created.groupID) == nil)
+            #expect(await harness.registry.result(forTask: created.groupID) == nil)
             _ = try await harness.service.resultMarkdown(of: created.groupID, basis: nil, cursor: nil, caller: harness.caller)
-            #expect(try await harness.registry.result(forTask: created.groupID) != nil)
+            #expect(await harness.registry.result(forTask: created.groupID) != nil)
         }
     }
 
@@ -200,7 +200,7 @@ import Testing
                 ["inputs": companyRows(3), "output": "ceo_name", "output_type": "json", "processor": "lite"], caller: harness.caller)
             _ = try await harness.waitUntilDone(created.groupID)
             _ = try await harness.service.resultMarkdown(of: created.groupID, basis: nil, cursor: nil, caller: harness.caller)
-            #expect(try await harness.registry.result(forTask: created.groupID) == nil)
+            #expect(await harness.registry.result(forTask: created.groupID) == nil)
         }
     }
 }
