@@ -34,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration.git", exact: "1.4.0"),
         .package(url: "https://github.com/apple/swift-system.git", exact: "1.8.1"),
         .package(url: "https://github.com/vapor/postgres-nio.git", exact: "1.33.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // Arbitrary JSON as a value type, shared by every module that speaks JSON.
@@ -71,6 +72,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Spreadsheet files: a bounded, streaming .xlsx reader (zip-bomb, DTD and size limits), an
+        // .xlsx writer, and a CSV writer, every written cell neutralised against formula injection.
+        .target(
+            name: "TableFiles",
+            dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            swiftSettings: swiftSettings
+        ),
+
         // The C allocator's knobs (glibc): heap returned to the system after large result reads,
         // and large blocks mapped on their own, so that reading big results does not keep RSS up.
         .target(name: "CHeap"),
@@ -83,10 +92,13 @@ let package = Package(
             dependencies: [
                 "CHeap",
                 "Deadlines",
+                "GuardedFetch",
+                "TableFiles",
                 "WebEncoding",
                 "JSON",
                 "ParallelAPI",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -349,8 +361,11 @@ let package = Package(
                 "JSON",
                 "ParallelAPI",
                 "ParallelSandbox",
+                "TableFiles",
                 "TaskTools",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -431,6 +446,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TableFilesTests",
+            dependencies: ["TableFiles", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
