@@ -46,6 +46,9 @@ public enum GuardedFetcher {
         public var headers: HTTPHeaders
         public var body: ByteBuffer
 
+        /// The body's bytes.
+        public var bytes: [UInt8] { Array(body.readableBytesView) }
+
         /// The `Content-Type` header, if any.
         public var contentType: String? { headers.first(name: "content-type") }
     }

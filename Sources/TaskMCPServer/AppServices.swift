@@ -44,12 +44,14 @@ struct AppServices: Sendable {
                 logger.error("The webhook secret cannot be used, so webhooks are off: \(error)")
             }
         }
+        var serviceConfiguration = TaskService.Configuration(
+            pageTokenBudget: configuration.pageTokenBudget, sandbox: configuration.sandboxPort != nil,
+            webhookPath: webhookVerifier != nil && configuration.requestsWebhooks ? WebhookRoute.path : nil,
+            callDeadline: .seconds(configuration.toolDeadline), maxStoredResultBytes: configuration.maxStoredResultMiB << 20,
+            resultCacheBytes: configuration.resultCacheMiB << 20)
+        serviceConfiguration.allowLoopbackInputURLs = configuration.allowLoopbackInputURLs || configuration.sandboxPort != nil
         let service = TaskService(
-            configuration: TaskService.Configuration(
-                pageTokenBudget: configuration.pageTokenBudget, sandbox: configuration.sandboxPort != nil,
-                webhookPath: webhookVerifier != nil && configuration.requestsWebhooks ? WebhookRoute.path : nil,
-                callDeadline: .seconds(configuration.toolDeadline), maxStoredResultBytes: configuration.maxStoredResultMiB << 20,
-                resultCacheBytes: configuration.resultCacheMiB << 20),
+            configuration: serviceConfiguration,
             registry: PersistentTaskRegistry(store: store), links: ViewLinks(key: keys.links),
             urls: RESTRoutes.serviceURLs { publicURL.get() },
             makeClient: { apiKey in ParallelClient(apiKey: apiKey, configuration: clientConfiguration, logger: clientLogger) },

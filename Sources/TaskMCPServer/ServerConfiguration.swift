@@ -66,6 +66,9 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var tokenRequestsPerMinute: Int
     /// DEVELOPMENT ONLY: accept `http://localhost:<port>/…` Client ID Metadata Document URLs.
     public var allowLoopbackClientMetadata: Bool
+    /// DEVELOPMENT ONLY: `inputs_url`/`file` rows may be fetched from loopback `http` URLs
+    /// (always so with the embedded sandbox).
+    public var allowLoopbackInputURLs = false
     /// Peer addresses (reverse proxies) whose `X-Forwarded-For` names the real client, for rate
     /// limits and logs. Empty: the peer address is the client.
     public var trustedProxies: [String]
@@ -199,6 +202,7 @@ public struct ServerConfiguration: Sendable, Hashable {
         "TASK_MCP_PAGE_TOKENS", "TASK_MCP_RESULT_CACHE_MB", "TASK_MCP_MAX_STORED_RESULT_MB", "TASK_MCP_ACCESS_TOKEN_TTL",
         "TASK_MCP_REFRESH_TOKEN_TTL", "TASK_MCP_REGISTRATIONS_PER_HOUR",
         "TASK_MCP_AUTHORIZATIONS_PER_MINUTE", "TASK_MCP_TOKEN_REQUESTS_PER_MINUTE", "TASK_MCP_DEV_LOOPBACK_CLIENT_METADATA",
+        "TASK_MCP_DEV_LOOPBACK_INPUT_URLS",
         "TASK_MCP_LOG_LEVEL", "TASK_MCP_LOG_FORMAT", "TASK_MCP_METRICS_TOKEN", "TASK_MCP_METRICS_ADDRESS",
         "TASK_MCP_SHUTDOWN_GRACE", "TASK_MCP_TOOL_DEADLINE", "TASK_MCP_WEBHOOK_SECRET", "TASK_MCP_HEADER_TIMEOUT", "TASK_MCP_IDLE_TIMEOUT",
         "TASK_MCP_MAX_CONNECTIONS_PER_CLIENT", "TASK_MCP_RATE_LIMIT_SCOPE", "PARALLEL_API_BASE_URL", "PARALLEL_OAUTH_URL", "PARALLEL_OAUTH_CLIENT_ID",
@@ -303,6 +307,7 @@ public struct ServerConfiguration: Sendable, Hashable {
             configuration.rateLimitScope = scope
         }
         reader.flag("TASK_MCP_DEV_LOOPBACK_CLIENT_METADATA") { configuration.allowLoopbackClientMetadata = $0 }
+        reader.flag("TASK_MCP_DEV_LOOPBACK_INPUT_URLS") { configuration.allowLoopbackInputURLs = $0 }
         reader.read("TASK_MCP_LOG_LEVEL") { text in
             guard let level = Logger.Level(rawValue: text.lowercased()) else {
                 throw Problem("one of trace, debug, info, notice, warning, error, critical, not '\(text)'")
@@ -406,6 +411,9 @@ public struct ServerConfiguration: Sendable, Hashable {
         }
         if allowLoopbackClientMetadata {
             warnings.append("TASK_MCP_DEV_LOOPBACK_CLIENT_METADATA is on: client metadata documents are fetched from loopback (development only)")
+        }
+        if allowLoopbackInputURLs, sandboxPort == nil {
+            warnings.append("TASK_MCP_DEV_LOOPBACK_INPUT_URLS is on: rows are fetched from loopback URLs (development only)")
         }
         if allowedOrigins.contains("*") {
             warnings.append("TASK_MCP_ALLOWED_ORIGINS is *: any web page may call /mcp with a user's credentials")

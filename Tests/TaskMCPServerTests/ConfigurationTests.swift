@@ -136,7 +136,8 @@ struct ConfigurationTests {
             "TASK_MCP_MAX_BODY_BYTES": "2048", "TASK_MCP_PAGE_TOKENS": "5000", "TASK_MCP_RESULT_CACHE_MB": "32", "TASK_MCP_MAX_STORED_RESULT_MB": "8",
             "TASK_MCP_ACCESS_TOKEN_TTL": "600",
             "TASK_MCP_REFRESH_TOKEN_TTL": "7200", "TASK_MCP_REGISTRATIONS_PER_HOUR": "5", "TASK_MCP_AUTHORIZATIONS_PER_MINUTE": "6",
-            "TASK_MCP_TOKEN_REQUESTS_PER_MINUTE": "7", "TASK_MCP_DEV_LOOPBACK_CLIENT_METADATA": "false", "TASK_MCP_LOG_LEVEL": "warning",
+            "TASK_MCP_TOKEN_REQUESTS_PER_MINUTE": "7", "TASK_MCP_DEV_LOOPBACK_CLIENT_METADATA": "false",
+            "TASK_MCP_DEV_LOOPBACK_INPUT_URLS": "true", "TASK_MCP_LOG_LEVEL": "warning",
             "TASK_MCP_LOG_FORMAT": "logfmt", "TASK_MCP_METRICS_TOKEN": "0123456789abcdef0123", "TASK_MCP_METRICS_ADDRESS": "127.0.0.1:9464",
             "TASK_MCP_SHUTDOWN_GRACE": "12", "TASK_MCP_TOOL_DEADLINE": "30", "TASK_MCP_HEADER_TIMEOUT": "4",
             "TASK_MCP_IDLE_TIMEOUT": "40", "TASK_MCP_MAX_CONNECTIONS_PER_CLIENT": "9", "TASK_MCP_RATE_LIMIT_SCOPE": "shared", "PARALLEL_API_BASE_URL": "https://api.example.com/", "PARALLEL_OAUTH_URL": "https://p.example.com/getKeys",
@@ -148,6 +149,7 @@ struct ConfigurationTests {
         #expect(c.host == "::1" && c.port == 9000 && c.publicURL == "https://mcp.example.com" && c.secretKey == secret)
         #expect(c.database == .sqlite(path: "/var/lib/task-mcp/db.sqlite") && c.sealingKeys?.hasPrefix("k1:") == true)
         #expect(c.databaseMaxConnections == 8)
+        #expect(c.allowLoopbackInputURLs)
         #expect(c.resultCacheMiB == 32 && c.maxStoredResultMiB == 8)
         // The password belongs with a PostgreSQL URL (DatabaseLocationTests reads it there).
         #expect(ServerConfiguration.variableNames.contains("TASK_MCP_DATABASE_PASSWORD"))

@@ -11,8 +11,11 @@ enum CreateTaskGroupTool: TaskTool {
             name: name, title: "Enrich a list (batch)",
             description: """
                 Enrich a list of items (companies, people, products, papers…) with the same web-researched fields for every \
-                row, as one batch on Parallel's Task API. inputs: an array of objects, or CSV text with a header row; start \
-                with 3–5 rows to check the output, then send the full list (up to 10,000 rows). output_type "json" with \
+                row, as one batch on Parallel's Task API. The rows: inputs (an array of objects, or CSV text with a header \
+                row) for up to about 200 rows; for more, or when the data is a file, inputs_url (an https link to a CSV, \
+                TSV, JSON or XLSX file; sheet picks an XLSX sheet) or file (a file the user attached) keeps the rows out \
+                of the conversation. Start with 3–5 rows to check the output, then send the full list (up to \
+                \(service.configuration.maxGroupRows) rows). output_type "json" with \
                 output naming the fields (e.g. "ceo_name, founding_year, hq_city", or a JSON schema) gives a table; \
                 output_type "text" with output describing a short report gives one report per row. processor: omit it to \
                 choose automatically (\(Processors.ruleDescription)) Cost and time per row: lite $0.005 (10–60 s), \
@@ -26,6 +29,23 @@ enum CreateTaskGroupTool: TaskTool {
                     "inputs": [
                         "type": ["array", "string"], "items": ["type": "object"],
                         "description": "The rows: an array of objects (one per item), or CSV text whose first line is the header.",
+                    ],
+                    "inputs_url": [
+                        "type": "string",
+                        "description": "Instead of inputs: an https URL of a CSV, TSV, JSON (array of objects) or XLSX file whose first row is the header; Google Sheets links work when the sheet is shared publicly.",
+                    ],
+                    "file": [
+                        "type": "object",
+                        "description": "Instead of inputs: a CSV, TSV, JSON or XLSX file the user attached (ChatGPT).",
+                        "properties": [
+                            "download_url": ["type": "string"], "file_id": ["type": "string"],
+                            "mime_type": ["type": "string"], "file_name": ["type": "string"],
+                        ],
+                        "required": ["download_url", "file_id"],
+                    ],
+                    "sheet": [
+                        "type": "string",
+                        "description": "Optional, with an XLSX file: the sheet to read (the first sheet by default).",
                     ],
                     "output": [
                         "type": "string", "minLength": 1,
@@ -41,7 +61,8 @@ enum CreateTaskGroupTool: TaskTool {
                     ],
                     "source_policy": TaskToolSet.sourcePolicySchema,
                 ],
-                "required": ["inputs", "output", "output_type"],
+                // One of inputs, inputs_url and file is required; the service says which when none is.
+                "required": ["output", "output_type"],
                 "additionalProperties": false,
             ],
             outputSchema: [
@@ -70,7 +91,9 @@ enum CreateTaskGroupTool: TaskTool {
             annotations: ToolAnnotations(
                 title: "Enrich a list (batch)", readOnlyHint: false, destructiveHint: false, idempotentHint: false,
                 openWorldHint: true),
-            execution: TaskToolSet.taskExecution)
+            execution: TaskToolSet.taskExecution,
+            // ChatGPT apps hand an attached file to a tool through the arguments named here.
+            meta: ["openai/fileParams": ["file"]])
     }
 
     static func call(_ arguments: [String: JSONValue], service: TaskService, caller: Caller, context: ToolCallContext)

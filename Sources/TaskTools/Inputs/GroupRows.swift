@@ -140,19 +140,39 @@ public struct GroupRows: Sendable, Hashable {
     }
 
     private init(csv text: String, maxRows: Int) throws(GroupInputError) {
-        let records = try CSV.records(text).filter { !$0.cells.allSatisfy(\.isEmpty) }
+        try self.init(records: try CSV.records(text), maxRows: maxRows, in: .csv)
+    }
+
+    /// Reads the rows of a spreadsheet's sheet, `cells[0]` being the header row (cells as text).
+    public init(sheet cells: [[String]], maxRows: Int = 10_000) throws(GroupInputError) {
+        let records = cells.enumerated().map { CSV.Record(cells: $0.element, line: $0.offset + 1) }
+        try self.init(records: records, maxRows: maxRows, in: .sheet)
+    }
+
+    /// Where header-and-records rows came from, for error messages.
+    private enum Tabular {
+        case csv, sheet
+
+        var header: String { self == .csv ? "CSV header" : "header row of the sheet" }
+        var text: String { self == .csv ? "The CSV text" : "The sheet" }
+        func line(_ line: Int) -> String { self == .csv ? "line \(line)" : "row \(line)" }
+        func lineOf(_ line: Int) -> String { self == .csv ? "line \(line) of the CSV" : "row \(line) of the sheet" }
+    }
+
+    private init(records all: [CSV.Record], maxRows: Int, in origin: Tabular) throws(GroupInputError) {
+        let records = all.filter { !$0.cells.allSatisfy(\.isEmpty) }
         guard let headerRecord = records.first else { throw Self.emptyError }
         let header = headerRecord.cells.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         var positions: [String: Int] = [:]
         for (position, name) in header.enumerated() {
             if name.isEmpty {
                 throw GroupInputError(
-                    "Column \(position + 1) of the CSV header (line \(headerRecord.line)) has no name; "
+                    "Column \(position + 1) of the \(origin.header) (\(origin.line(headerRecord.line))) has no name; "
                         + "give every column a name.")
             }
             if let earlier = positions[name] {
                 throw GroupInputError(
-                    "The CSV header names the column \"\(name)\" twice (columns \(earlier + 1) and \(position + 1)); "
+                    "The \(origin.header) names the column \"\(name)\" twice (columns \(earlier + 1) and \(position + 1)); "
                         + "column names must be unique.",
                     field: name)
             }
@@ -164,23 +184,29 @@ public struct GroupRows: Sendable, Hashable {
         if body.isEmpty {
             let shown = MarkdownText.shorten(headerRecord.cells.joined(separator: ","), to: 60).text
             throw GroupInputError(
-                "The CSV text has only a header row (\"\(shown)\") and no data rows; put the column names "
-                    + "on the first line and one row per line below it.",
+                "\(origin.text) has only a header row (\"\(shown)\") and no data rows; put the column names "
+                    + (origin == .csv ? "on the first line and one row per line below it." : "in the first row and one item per row below it."),
                 field: "inputs")
         }
         if body.count > maxRows { throw Self.tooManyRows(body.count, maxRows: maxRows) }
         var rows: [[String: JSONValue]] = []
         rows.reserveCapacity(body.count)
         for (index, record) in body.enumerated() {
-            guard record.cells.count == header.count else {
+            // A sheet's short rows are padded: only CSV records can be short or long.
+            var cells = record.cells
+            if origin == .sheet, cells.count < header.count {
+                cells += Array(repeating: "", count: header.count - cells.count)
+            }
+            guard cells.count == header.count || (origin == .sheet && cells.dropFirst(header.count).allSatisfy(\.isEmpty)) else {
                 throw GroupInputError(
-                    "Row \(index + 1) (line \(record.line) of the CSV) has \(record.cells.count) "
-                        + "\(record.cells.count == 1 ? "cell" : "cells") but the header has \(header.count) "
-                        + "\(header.count == 1 ? "column" : "columns"); quote cells that contain commas.",
+                    "Row \(index + 1) (\(origin.lineOf(record.line))) has \(cells.count) "
+                        + "\(cells.count == 1 ? "cell" : "cells") but the header has \(header.count) "
+                        + "\(header.count == 1 ? "column" : "columns"); "
+                        + (origin == .csv ? "quote cells that contain commas." : "give the extra cells a column name or remove them."),
                     row: index)
             }
             var row: [String: JSONValue] = [:]
-            for (name, cell) in zip(header, record.cells) where !cell.isEmpty {
+            for (name, cell) in zip(header, cells) where !cell.isEmpty {
                 row[name] = .string(cell)
             }
             rows.append(row)

@@ -14,7 +14,8 @@ extension TaskService {
     public func createTaskGroup(_ arguments: [String: JSONValue], caller: Caller) async throws(TaskServiceError)
         -> TaskGroupCreated
     {
-        let request = try TaskGroupRequest(arguments, maxRows: configuration.maxGroupRows)
+        let fileRows = try await rowsFromFile(arguments)
+        let request = try TaskGroupRequest(arguments, rows: fileRows, maxRows: configuration.maxGroupRows)
         let unbounded = makeClient(caller.apiKey)
         let timedOut = TaskServiceError.deadline(
             configuration.callDeadline, waitingFor: "while the task group was being created",
@@ -91,12 +92,19 @@ struct TaskGroupRequest: Sendable {
     var sourcePolicy: SourcePolicy?
     var taskSpec: TaskSpec
 
-    init(_ arguments: [String: JSONValue], maxRows: Int) throws(TaskServiceError) {
-        guard let inputs = arguments["inputs"], !inputs.isNull else {
-            throw .invalid("inputs", "inputs is required: an array of objects (one per row) or CSV text with a header row.")
-        }
-        do {
-            rows = try GroupRows(parsing: inputs, maxRows: maxRows)
+    /// Reads `arguments`; `fileRows` are the rows already read from a file (`inputs_url`, `file`).
+    init(_ arguments: [String: JSONValue], rows fileRows: GroupRows? = nil, maxRows: Int) throws(TaskServiceError) {
+        do throws(GroupInputError) {
+            if let fileRows {
+                rows = fileRows
+            } else {
+                guard let inputs = arguments["inputs"], !inputs.isNull else {
+                    throw GroupInputError(
+                        "inputs is required: an array of objects (one per row) or CSV text with a header row; or give inputs_url (a link to a CSV, JSON or XLSX file).",
+                        field: "inputs")
+                }
+                rows = try GroupRows(parsing: inputs, maxRows: maxRows)
+            }
         } catch {
             var extra: [String: JSONValue] = [:]
             if let row = error.row { extra["row"] = .int(row) }

@@ -43,6 +43,12 @@ public struct TaskService: Sendable {
         /// Results whose stored form is larger than this many bytes are cached in that form (about
         /// a third of the memory of their decoded rows) and decoded only for a view not memoised.
         public var resultCacheDecodedLimit: Int = 4 << 20
+        /// The largest file of rows (`inputs_url`, `file`) fetched, in bytes.
+        public var maxInputFileBytes = 20 << 20
+        /// The time limit of fetching a file of rows.
+        public var inputFetchTimeout: Duration = .seconds(30)
+        /// DEVELOPMENT ONLY: files of rows may come from loopback `http` URLs.
+        public var allowLoopbackInputURLs = false
         /// How long a group still running is served as read, so that paging through it costs
         /// one upstream read rather than one per page; `.zero` reads it again for every page.
         public var activeGroupReuse: Duration
