@@ -82,7 +82,7 @@ struct RESTRoutes: Sendable {
 
     // MARK: Views
 
-    enum ViewFormat: String { case markdown = "md", json, html }
+    enum ViewFormat: String { case markdown = "md", json, html, csv, xlsx }
 
     @Sendable func view(_ request: Request, context: AppRequestContext) async throws -> Response {
         let raw = context.parameters.get("task") ?? ""
@@ -150,10 +150,23 @@ struct RESTRoutes: Sendable {
             return JSONBytes.response(
                 SnapshotDocument(snapshot, sandbox: service.configuration.sandbox, now: Date()),
                 headers: Self.viewHeaders(contentType: "application/json"))
+        case .csv, .xlsx:
+            let export: ExportFormat = format == .csv ? .csv : .xlsx
+            do {
+                let bytes = try service.export(snapshot, as: export)
+                var headers = Self.viewHeaders(contentType: export.contentType)
+                headers[.contentDisposition] = "attachment; filename=\"\(id).\(export.rawValue)\""
+                return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+            } catch {
+                return problem(error)
+            }
         case .html:
             // Browsers cannot send a bearer key with an EventSource: live updates need the view token.
-            let links = ProgressPage.PageLinks(
+            var links = ProgressPage.PageLinks(
                 markdown: "\(id).md\(suffix)", json: "\(id).json\(suffix)", events: viewToken.map { "\(id)/events?view=\($0)" })
+            if case .group = snapshot {
+                links.downloads = ExportFormat.allCases.map { .init(label: $0.label, url: "\(id).\($0.rawValue)\(suffix)") }
+            }
             let text: String
             switch snapshot {
             case .run(let run, let output, let progress):

@@ -75,6 +75,19 @@ enum GetResultMarkdownTool: TaskTool {
         ) { message, waited in
             await context.report(ProgressUpdate(progress: waited / .seconds(1), total: Double(wait), message: message))
         }
-        return CallToolResult(content: [.text(page.text)])
+        // The whole table as files, for the user: links as content (ChatGPT downloads them, VS Code
+        // saves them) and as plain URLs, since several clients drop resource links.
+        let exports = await service.exportLinks(ofTask: arguments.id)
+        guard !exports.isEmpty else { return CallToolResult(content: [.text(page.text)]) }
+        let line = "The whole table as a file: " + exports.map { "\($0.format.label) \($0.url)" }.joined(separator: " · ")
+        return CallToolResult(
+            content: [.text(page.text), .text(line)]
+                + exports.map { link in
+                    .resourceLink(
+                        ResourceLink(
+                            uri: link.url, name: link.fileName, title: "\(link.format.label) of \(arguments.id)",
+                            description: "Every row of the task group, inputs then outputs, confidence and first source per field.",
+                            mimeType: link.format.contentType))
+                })
     }
 }

@@ -21,6 +21,19 @@ public struct ProgressPage: Sendable {
         public var json: String?
         /// Relative URL of the task's live progress stream (`text/event-stream`), for active pages.
         public var events: String?
+        /// Downloads of the whole result, e.g. CSV and XLSX of a group.
+        public var downloads: [Download] = []
+
+        /// A download: the format's label and the relative URL.
+        public struct Download: Sendable, Hashable {
+            public var label: String
+            public var url: String
+
+            public init(label: String, url: String) {
+                self.label = label
+                self.url = url
+            }
+        }
 
         public init(markdown: String? = nil, json: String? = nil, events: String? = nil) {
             self.markdown = markdown
@@ -118,12 +131,19 @@ public struct ProgressPage: Sendable {
         let views = [("Markdown", links.markdown), ("JSON", links.json)].compactMap { label, url in
             url.map { (label, $0) }
         }
-        if !views.isEmpty {
+        if !views.isEmpty || !links.downloads.isEmpty {
             html += "<nav class=\"views\" aria-label=\"Other formats\">"
             for (label, url) in views {
                 html += "<a class=\"view\" href=\""
                 HTMLEscaping.appendEscaped(url, to: &html)
                 html += "\">\(label)</a>"
+            }
+            for download in links.downloads {
+                html += "<a class=\"view download\" download href=\""
+                HTMLEscaping.appendEscaped(download.url, to: &html)
+                html += "\">"
+                HTMLEscaping.appendEscaped("Download \(download.label)", to: &html)
+                html += "</a>"
             }
             html += "</nav>"
         }

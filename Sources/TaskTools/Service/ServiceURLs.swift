@@ -8,12 +8,20 @@ public struct ServiceURLs: Sendable {
     /// A task's progress page. With a view token it is a link anyone holding it may open; without
     /// one, the page asks for credentials.
     public var progressPage: @Sendable (_ taskID: String, _ viewToken: String?) -> String
+    /// Another view of a task by file extension (`csv`, `xlsx`…), with the view token when given.
+    public var view: @Sendable (_ taskID: String, _ viewToken: String?, _ fileExtension: String) -> String
 
+    /// URLs; `view` defaults to `<base>/<id>.<extension>?view=<token>`.
     public init(
         publicBaseURL: @escaping @Sendable () -> String,
-        progressPage: @escaping @Sendable (_ taskID: String, _ viewToken: String?) -> String
+        progressPage: @escaping @Sendable (_ taskID: String, _ viewToken: String?) -> String,
+        view: (@Sendable (_ taskID: String, _ viewToken: String?, _ fileExtension: String) -> String)? = nil
     ) {
         self.publicBaseURL = publicBaseURL
         self.progressPage = progressPage
+        self.view =
+            view ?? { taskID, viewToken, fileExtension in
+                "\(publicBaseURL())/\(taskID).\(fileExtension)" + (viewToken.map { "?view=\($0)" } ?? "")
+            }
     }
 }
