@@ -159,6 +159,8 @@ def task_mcp_env(sandbox_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
         "PARALLEL_OAUTH_URL": sandbox_url + "/getKeys",
         # Development switch: accept http://127.0.0.1:<port>/… client metadata documents.
         "TASK_MCP_DEV_LOOPBACK_CLIENT_METADATA": "1",
+        # Development switch: rows by URL from the suite's own file server on 127.0.0.1.
+        "TASK_MCP_DEV_LOOPBACK_INPUT_URLS": "1",
         # The OAuth tests register many clients from one address.
         "TASK_MCP_REGISTRATIONS_PER_HOUR": "1000",
     }

@@ -167,7 +167,9 @@ def test_handshake_and_tool_list(mcp_endpoint: str, mode: str) -> None:
                 if name in WITH_OUTPUT_SCHEMA:
                     assert tool.output_schema and tool.output_schema.get("type") == "object", f"{name}: no outputSchema"
             assert by_name["createDeepResearch"].input_schema["required"] == ["input"]
-            assert set(by_name["createTaskGroup"].input_schema["required"]) == {"inputs", "output", "output_type"}
+            # The rows come as exactly one of inputs, inputs_url or file: the server says so when none is.
+            assert set(by_name["createTaskGroup"].input_schema["required"]) == {"output", "output_type"}
+            assert {"inputs", "inputs_url", "file", "sheet"} <= set(by_name["createTaskGroup"].input_schema["properties"])
             assert by_name["getStatus"].input_schema["required"] == ["taskRunOrGroupId"]
             assert {"cursor", "basis"} <= set(by_name["getResultMarkdown"].input_schema["properties"])
 

@@ -12,13 +12,23 @@ public enum ResultTable {
         case .run(let run, let output, _):
             let event = RunStateEvent(eventID: nil, run: run, input: nil, output: output)
             return table(GroupRow.rows(from: [event]), numbered: false)
-        case .group(_, let runs):
-            return table(GroupRow.rows(from: runs), numbered: true)
+        case .group(let group, let runs):
+            let order = group.metadata?[columnOrderKey]?.stringValue.flatMap { try? JSONValue(parsing: $0) }?.arrayValue?
+                .compactMap(\.stringValue) ?? []
+            return table(GroupRow.rows(from: runs), numbered: true, columnOrder: order)
         }
     }
 
-    private static func table(_ rows: [GroupRow], numbered: Bool) -> [[String]] {
-        let inputColumns = MarkdownRenderer.columns(rows.map(\.inputs))
+    /// The group metadata key holding the input columns in their original order (a JSON array as text).
+    static let columnOrderKey = "input_columns"
+    /// The longest column order kept in metadata.
+    static let maxColumnOrderBytes = 500
+
+    private static func table(_ rows: [GroupRow], numbered: Bool, columnOrder: [String] = []) -> [[String]] {
+        let seen = MarkdownRenderer.columns(rows.map(\.inputs))
+        // The original order first (of the columns the rows have), then any others as seen.
+        let ordered = columnOrder.filter(Set(seen).contains)
+        let inputColumns = ordered + seen.filter { !ordered.contains($0) }
         let outputColumns = MarkdownRenderer.columns(rows.map(\.outputs))
         let withConfidence = outputColumns.filter { field in rows.contains { $0.basis.contains { $0.field == field && $0.confidence != nil } } }
         let withSource = outputColumns.filter { field in rows.contains { $0.basis.contains { $0.field == field && !$0.citations.isEmpty } } }

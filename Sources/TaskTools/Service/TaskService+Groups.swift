@@ -34,10 +34,15 @@ extension TaskService {
     {
         let group: TaskGroup
         do {
-            group = try await client.createGroup(metadata: [
+            var metadata: [String: JSONValue] = [
                 "created_via": "task-mcp", "output_type": .string(request.outputType.rawValue),
                 "processor": .string(request.processor), "inputs_count": .int(request.rows.rows.count),
-            ])
+            ]
+            // The columns' order (as in the CSV or sheet), which the runs' JSON inputs do not keep,
+            // for the exports; left out when long (metadata values are short strings).
+            let columns = String(decoding: JSONValue.array(request.rows.columns.map(JSONValue.string)).serialized, as: UTF8.self)
+            if columns.utf8.count <= ResultTable.maxColumnOrderBytes { metadata[ResultTable.columnOrderKey] = .string(columns) }
+            group = try await client.createGroup(metadata: metadata)
         } catch {
             throw TaskServiceError(upstream: error, doing: "create the task group")
         }
