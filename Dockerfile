@@ -54,7 +54,8 @@ COPY --from=build /staging/ /app/
 RUN mkdir -p /app/data && chown task-mcp:task-mcp /app/data
 VOLUME /app/data
 
-USER task-mcp:task-mcp
+# Numeric, so that the runtime can tell it is not root without reading /etc/passwd.
+USER 10001:10001
 
 # Bind all interfaces inside the container (serve then requires TASK_MCP_PUBLIC_URL) and keep
 # the database on the volume.
@@ -67,7 +68,7 @@ EXPOSE 8080
 # Readiness without curl: bash (present in the base image) opens a TCP connection through its
 # /dev/tcp redirection, sends GET /readyz and succeeds only on a 200 status line.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD bash -c 'exec 3<>/dev/tcp/127.0.0.1/${TASK_MCP_PORT:-8080} && printf "GET /readyz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n" >&3 && read -r status <&3 && [[ $status == *" 200 "* ]]'
+    CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${TASK_MCP_PORT:-8080} && printf 'GET /readyz HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' >&3 && read -r status <&3 && [[ $status == *' 200 '* ]]"]
 
 # SIGTERM (docker stop) starts a graceful shutdown: in-flight requests get
 # TASK_MCP_SHUTDOWN_GRACE seconds (30 by default); give `docker stop -t` a little more.

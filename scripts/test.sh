@@ -56,6 +56,8 @@ if [ ! -x "$tasks_venv/bin/python" ]; then
     python3 -m venv "$tasks_venv"
 fi
 "$tasks_venv/bin/python" -m pip install --quiet --disable-pip-version-check -r conformance/requirements-tasks-2025.txt
+echo "==> Dockerfile lint (hadolint; ignored rules and why in .hadolint.yaml)"
+"$venv/bin/hadolint" Dockerfile
 echo "==> docker-compose.yml against the compose-spec schema"
 "$venv/bin/check-jsonschema" --builtin-schema vendor.compose-spec docker-compose.yml
 
