@@ -11,7 +11,7 @@ struct PurgeService: Service {
     /// than Parallel retries a delivery (about 48 hours).
     static let webhookDeliveryRetention: TimeInterval = 72 * 3_600
 
-    let store: any AdminStorage & MCPTaskStorage & WebhookStorage
+    let store: any AdminStorage & MCPTaskStorage & WebhookStorage & TaskStorage
     let interval: Duration
     let logger: Logger
 
@@ -27,9 +27,12 @@ struct PurgeService: Service {
                 let now = Date()
                 let tasks = try await store.purgeExpiredMCPTasks(now: now)
                 let deliveries = try await store.purgeWebhookDeliveries(olderThan: now.addingTimeInterval(-Self.webhookDeliveryRetention))
+                let uploads = try await store.purgeExpiredUploads(before: now)
                 logger.debug(
                     "Expired rows purged",
-                    metadata: ["counts": "\(counts)", "mcp_tasks": "\(tasks)", "webhook_deliveries": "\(deliveries)"])
+                    metadata: [
+                        "counts": "\(counts)", "mcp_tasks": "\(tasks)", "webhook_deliveries": "\(deliveries)", "uploads": "\(uploads)",
+                    ])
             } catch {
                 logger.warning("Purging expired rows failed; will retry", metadata: ["error": "\(error)"])
             }

@@ -10,7 +10,7 @@ struct MigrationTests {
         try await withDatabase(migrate: false) { makeStore in
             let store = try makeStore(nil)
             let names = try PostgresStore.bundledMigrations().map(\.name)
-            #expect(names == ["0001_oauth_and_tasks", "0002_mcp_tasks_and_webhooks", "0003_rate_limits", "0004_task_results"])
+            #expect(names == ["0001_oauth_and_tasks", "0002_mcp_tasks_and_webhooks", "0003_rate_limits", "0004_task_results", "0005_uploads"])
             #expect(try await store.pendingMigrations() == names)
             #expect(try await store.migrate() == names)
             #expect(try await store.migrate() == [])

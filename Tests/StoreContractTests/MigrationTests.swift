@@ -10,7 +10,7 @@ import Testing
     /// One schema history: each backend ships a translation of every migration, under the same name.
     @Test func bothBackendsBundleTheSameMigrations() throws {
         let sqlite = try SQLiteStore.bundledMigrations().map(\.name)
-        #expect(sqlite.contains("0004_task_results"))
+        #expect(sqlite.contains("0005_uploads"))
         #expect(try PostgresStore.bundledMigrations().map(\.name) == sqlite)
     }
 

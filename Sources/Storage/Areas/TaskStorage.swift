@@ -17,4 +17,15 @@ public protocol TaskStorage: Sendable {
     func saveTaskResult(id: String, body: Data, storedAt: Date) async throws -> Bool
     /// The stored result of a task, if any.
     func taskResult(id: String) async throws -> Data?
+    /// Creates an upload slot (no file yet).
+    func createUpload(_ upload: StoredUpload) async throws
+    /// Stores the one file of the slot `id` whose secret hashes to `secretHash`, at `date`: only
+    /// into a slot still empty and not expired.
+    func putUpload(id: String, secretHash: Data, body: Data, contentType: String?, at date: Date) async throws -> UploadPutOutcome
+    /// The file uploaded into `owner`'s slot `id`, if there is one and the slot has not expired at `date`.
+    func uploadedFile(id: String, owner: String, at date: Date) async throws -> UploadedFile?
+    /// Deletes an upload slot (once its rows were used).
+    func deleteUpload(id: String) async throws
+    /// Deletes slots expired before `date`; the number deleted.
+    func purgeExpiredUploads(before date: Date) async throws -> Int
 }

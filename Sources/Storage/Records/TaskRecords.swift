@@ -95,3 +95,51 @@ public struct RunSettlement: Sendable, Hashable {
         self.settledAt = settledAt
     }
 }
+
+/// A slot for a file of rows (`uploads`): created by its owner, filled by one `PUT` to a URL
+/// carrying a secret (only its SHA-256 is kept), read by its owner until it expires.
+public struct StoredUpload: Sendable, Hashable {
+    public var id: String
+    /// The caller that created it.
+    public var owner: String
+    /// SHA-256 of the upload URL's secret.
+    public var secretHash: Data
+    public var createdAt: Date
+    public var expiresAt: Date
+    /// The largest file the slot accepts, in bytes.
+    public var maxBytes: Int
+
+    /// Describes an upload slot.
+    public init(id: String, owner: String, secretHash: Data, createdAt: Date, expiresAt: Date, maxBytes: Int) {
+        self.id = id
+        self.owner = owner
+        self.secretHash = secretHash
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.maxBytes = maxBytes
+    }
+}
+
+/// What a `PUT` to an upload slot came to.
+public enum UploadPutOutcome: Sendable, Hashable {
+    /// The file is stored.
+    case stored
+    /// No slot with this id and secret.
+    case notFound
+    /// The slot has a file already (its URL is one-time).
+    case alreadyUploaded
+    /// The slot expired.
+    case expired
+}
+
+/// An uploaded file.
+public struct UploadedFile: Sendable, Hashable {
+    public var body: Data
+    public var contentType: String?
+
+    /// Describes an uploaded file.
+    public init(body: Data, contentType: String?) {
+        self.body = body
+        self.contentType = contentType
+    }
+}
