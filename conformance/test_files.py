@@ -253,3 +253,33 @@ def test_get_result_markdown_links_the_exports(task_mcp_url: str, tm_http: httpx
     texts = "\n".join(block.text for block in content if getattr(block, "type", None) == "text")
     for link in links:
         assert str(link.uri) in texts, "the links are also plain URLs in the text"
+
+
+def test_an_upload_with_curl_becomes_a_group_and_its_url_is_one_time(
+    tm_http: httpx.Client, tm_anon: httpx.Client, task_mcp_url: str, tmp_path
+) -> None:
+    """What an agent with a shell does: open a slot, ``curl -T`` a local file to it, use its id."""
+    import shutil
+    import subprocess
+
+    opened = tm_http.post("/v1/uploads")
+    assert opened.status_code == 201, opened.text[:300]
+    slot = opened.json()
+    assert slot["method"] == "PUT" and slot["upload_url"].startswith(task_mcp_url)
+    path = tmp_path / "rows.csv"
+    path.write_bytes(csv_bytes(ROWS))
+    if shutil.which("curl"):
+        done = subprocess.run(["curl", "--silent", "--show-error", "--fail-with-body", "-T", str(path), slot["upload_url"]],
+                              capture_output=True, timeout=120)
+        assert done.returncode == 0, done.stderr.decode() + done.stdout.decode()
+    else:
+        put = tm_anon.put(slot["upload_url"], content=path.read_bytes())
+        assert put.status_code == 201, put.text[:300]
+    # One-time: a second PUT is refused with a problem saying what to do.
+    again = tm_anon.put(slot["upload_url"], content=b"company\nX\n")
+    assert again.status_code == 409 and "POST /v1/uploads" in again.json()["detail"]
+
+    group_id, token = created_group(tm_http, inputs_upload=slot["upload_id"])
+    assert [r["company"] for r in exported_csv(tm_anon, group_id, token)] == ["Acme, Inc.", "Globex", "Initech \u00e9"]
+    reused = create(tm_http, inputs_upload=slot["upload_id"])
+    assert reused.status_code == 400, "an upload is used once"

@@ -61,6 +61,8 @@ OPERATIONS = [
     ("GET", "/v1/tasks", True),
     ("GET", "/v1/tasks/{id}", True),
     ("DELETE", "/v1/tasks/{id}/links", True),
+    ("POST", "/v1/uploads", False),
+    ("PUT", "/v1/uploads/{id}", True),
     ("GET", "/{task}", True),
 ]
 MODES = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
@@ -133,6 +135,9 @@ def test_responses_match_the_spec(api_schema, method: str, path: str, mode: Gene
         for p in _params(with_modes=True)
         if p.values[1] not in ("/healthz", "/openapi.json")
         and not (p.values[1] == "/v1/multitask" and p.values[2] == GenerationMode.POSITIVE)
+        # An upload's id and secret must be the ones POST /v1/uploads issued: schema-valid random
+        # ones are rightly refused (404), which JSON Schema cannot express.
+        and not (p.values[1] == "/v1/uploads/{id}" and p.values[2] == GenerationMode.POSITIVE)
         # previous_interaction_id must name an existing, completed interaction: schema-valid
         # random ids are rightly refused (400, from Parallel's 422), which JSON Schema cannot express.
         and not (p.values[1] == "/v1/deep-research" and p.values[2] == GenerationMode.POSITIVE)

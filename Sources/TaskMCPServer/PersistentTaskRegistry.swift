@@ -37,6 +37,32 @@ struct PersistentTaskRegistry: TaskRegistry {
         try await Self.reporting { try await store.taskResult(id: id) }
     }
 
+    func createUpload(_ slot: UploadSlotRecord) async throws {
+        try await Self.reporting {
+            try await store.createUpload(
+                StoredUpload(
+                    id: slot.id, owner: slot.owner, secretHash: slot.secretHash, createdAt: slot.createdAt, expiresAt: slot.expiresAt,
+                    maxBytes: slot.maxBytes))
+        }
+    }
+
+    func putUpload(id: String, secretHash: Data, body: Data, contentType: String?, at date: Date) async throws -> UploadPut {
+        switch try await Self.reporting({ try await store.putUpload(id: id, secretHash: secretHash, body: body, contentType: contentType, at: date) }) {
+        case .stored: .stored
+        case .notFound: .notFound
+        case .alreadyUploaded: .alreadyUploaded
+        case .expired: .expired
+        }
+    }
+
+    func uploadedFile(id: String, owner: String, at date: Date) async throws -> (body: Data, contentType: String?)? {
+        try await Self.reporting { try await store.uploadedFile(id: id, owner: owner, at: date) }.map { ($0.body, $0.contentType) }
+    }
+
+    func deleteUpload(id: String) async throws {
+        try await Self.reporting { try await store.deleteUpload(id: id) }
+    }
+
     /// `operation`, with ``StoreUnavailable`` told in the service's terms.
     static func reporting<Value>(_ operation: () async throws -> Value) async throws -> Value {
         do {

@@ -54,6 +54,16 @@ struct Problem: Sendable {
     /// 404: a path that names no page.
     static let notFound = Problem(.notFound, detail: "No such page.", code: "not_found")
 
+    /// 409: the resource is not in a state that allows the request.
+    static func conflict(detail: String, code: String) -> Problem {
+        Problem(.conflict, detail: detail, code: code)
+    }
+
+    /// 410: the resource existed and is gone for good.
+    static func gone(detail: String, code: String) -> Problem {
+        Problem(.gone, detail: detail, code: code)
+    }
+
     /// 413: the body is over its limit.
     static func contentTooLarge(detail: String) -> Problem {
         Problem(.contentTooLarge, detail: detail, code: "too_large")

@@ -22,6 +22,8 @@ struct RESTRoutes: Sendable {
         router.get("/v1/tasks", use: listTasks)
         router.get("/v1/tasks/:id", use: status)
         router.delete("/v1/tasks/:id/links", use: revokeLinks)
+        router.post("/v1/uploads", use: createUpload)
+        router.put("/v1/uploads/:id", use: receiveUpload)
         router.get("/:task", use: view)
     }
 
@@ -47,6 +49,53 @@ struct RESTRoutes: Sendable {
             let created = try await service.createTaskGroup(arguments, caller: caller)
             let status: HTTPResponse.Status = created.failures.isEmpty ? .accepted : .init(code: 207)
             return JSONBytes.response(created.jsonValue, status: status, headers: [.location: created.progressURL])
+        }
+    }
+
+    /// Opens an upload slot for the caller: 201 with its one-time `PUT` URL and id.
+    @Sendable func createUpload(_ request: Request, context: AppRequestContext) async throws -> Response {
+        await withCaller(request) { caller throws(TaskServiceError) in
+            let slot = try await service.createUpload(caller: caller)
+            return JSONBytes.response(slot.jsonValue, status: .created, headers: [.cacheControl: "no-store"])
+        }
+    }
+
+    /// The one `PUT` of an upload slot, authorised by the secret in its URL (an agent's shell
+    /// `curl -T` needs no other credential): 201 when stored; 404, 409 (already uploaded), 410
+    /// (expired) or 413 (over the slot's size) otherwise, each saying what to do.
+    @Sendable func receiveUpload(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let id = context.parameters.get("id") ?? ""
+        let secret = request.uri.queryParameters["secret"].map(String.init) ?? ""
+        let limit = service.configuration.maxUploadBytes
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: limit)
+        } catch {
+            return Problem.contentTooLarge(
+                detail: "The file is larger than \(limit) bytes, the upload limit; split the rows into several files.").response()
+        }
+        let contentType = request.headers[.contentType]
+        do {
+            switch try await service.receiveUpload(id: id, secret: secret, body: Data(body.readableBytesView), contentType: contentType) {
+            case .stored:
+                let answer: JSONValue = [
+                    "upload_id": .string(id), "bytes": .int(body.readableBytes),
+                    "next_step": "Call createTaskGroup with inputs_upload set to this upload_id.",
+                ]
+                return JSONBytes.response(answer, status: .created)
+            case .notFound:
+                return Problem(TaskServiceError(.notFound, "No upload slot with this id and secret: use the upload_url POST /v1/uploads returned, whole.")).response()
+            case .alreadyUploaded:
+                return Problem.conflict(
+                    detail: "This upload URL took its file already (it is one-time); open a new one with POST /v1/uploads.",
+                    code: "already_uploaded"
+                ).response()
+            case .expired:
+                return Problem.gone(detail: "This upload URL has expired; open a new one with POST /v1/uploads.", code: "expired").response()
+            }
+        } catch {
+            return problem(error)
         }
     }
 

@@ -16,10 +16,21 @@ extension OpenAPIDocument {
                 "StatusSummary": schema("getStatus", output: true),
                 "TaskList": schema("listTasks", output: true),
                 "Problem": problemSchema,
+                "UploadSlot": uploadSlotSchema,
             ],
             "securitySchemes": securitySchemes,
         ]
     }
+
+    static let uploadSlotSchema: JSONValue = [
+        "type": "object",
+        "properties": [
+            "upload_id": ["type": "string"], "upload_url": ["type": "string"], "method": ["type": "string", "enum": ["PUT"]],
+            "expires_at": ["type": "string"], "max_bytes": ["type": "integer"], "curl": ["type": "string"],
+            "next_step": ["type": "string"],
+        ],
+        "required": ["upload_id", "upload_url", "method", "expires_at", "max_bytes"],
+    ]
 
     static let problemSchema: JSONValue = [
         "type": "object", "description": "RFC 9457 problem details.",

@@ -55,6 +55,43 @@ extension OpenAPIDocument {
                     "responses": withErrors(multitaskResponses, ["400", "401", "402", "403", "429", "502", "504"]),
                 ]
             ],
+            "/v1/uploads": [
+                "post": [
+                    "operationId": "createUpload",
+                    "summary": "Open a one-time URL to PUT a file of rows to (CSV, TSV, JSON or XLSX), for createTaskGroup's inputs_upload",
+                    "security": authenticated,
+                    "responses": withErrors(
+                        [
+                            "201": [
+                                "description": "The slot: upload_id, upload_url (PUT the file there once), expires_at, max_bytes, a curl command.",
+                                "content": ["application/json": ["schema": ["$ref": "#/components/schemas/UploadSlot"]]],
+                            ]
+                        ], ["401", "403"]),
+                ]
+            ],
+            "/v1/uploads/{id}": [
+                "put": [
+                    "operationId": "putUpload", "summary": "The one PUT of an upload slot (authorised by the secret in its URL)",
+                    "parameters": [
+                        ["name": "id", "in": "path", "required": true, "schema": ["type": "string"]],
+                        ["name": "secret", "in": "query", "required": true, "schema": ["type": "string"]],
+                    ],
+                    "requestBody": [
+                        "required": true,
+                        "content": ["application/octet-stream": ["schema": ["type": "string", "format": "binary"]]],
+                    ],
+                    "responses": [
+                        "201": [
+                            "description": "The file is stored; pass upload_id as inputs_upload.",
+                            "content": ["application/json": ["schema": ["type": "object"]]],
+                        ],
+                        "404": problemResponse("No slot with this id and secret."),
+                        "409": problemResponse("The slot took its file already (its URL is one-time)."),
+                        "410": problemResponse("The slot expired."),
+                        "413": problemResponse("The file is larger than the slot accepts."),
+                    ],
+                ]
+            ],
             "/v1/tasks": [
                 "get": [
                     "operationId": "listTasks", "summary": "The caller's recent runs and groups created through this server",
@@ -104,14 +141,14 @@ extension OpenAPIDocument {
         "/{task}": [
             "get": [
                 "operationId": "viewTask",
-                "summary": "A run or group as markdown (.md), JSON (.json) or the HTML progress page (.html)",
+                "summary": "A run or group as markdown (.md), JSON (.json), the HTML progress page (.html), or the whole table as a CSV (.csv) or XLSX (.xlsx) download",
                 "description":
                     "Without an extension the format follows Accept: text/html → HTML, application/json → JSON, otherwise markdown. Authenticate with the progress link's `view` token or your credentials.",
                 "security": viewable,
                 "parameters": [
                     [
                         "name": "task", "in": "path", "required": true,
-                        "schema": ["type": "string", "pattern": "^(trun|tgrp)_[A-Za-z0-9_-]+(\\.(md|json|html))?$"],
+                        "schema": ["type": "string", "pattern": "^(trun|tgrp)_[A-Za-z0-9_-]+(\\.(md|json|html|csv|xlsx))?$"],
                     ],
                     viewTokenParameter,
                     [
@@ -125,7 +162,10 @@ extension OpenAPIDocument {
                             "description": "The view.",
                             "content": [
                                 "text/markdown": ["schema": ["type": "string"]], "text/html": ["schema": ["type": "string"]],
-                                "application/json": ["schema": ["type": "object"]],
+                                "application/json": ["schema": ["type": "object"]], "text/csv": ["schema": ["type": "string"]],
+                                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": [
+                                    "schema": ["type": "string", "format": "binary"]
+                                ],
                             ],
                         ],
                         "401": [

@@ -13,7 +13,8 @@ enum CreateTaskGroupTool: TaskTool {
                 Enrich a list of items (companies, people, products, papers…) with the same web-researched fields for every \
                 row, as one batch on Parallel's Task API. The rows: inputs (an array of objects, or CSV text with a header \
                 row) for up to about 200 rows; for more, or when the data is a file, inputs_url (an https link to a CSV, \
-                TSV, JSON or XLSX file; sheet picks an XLSX sheet) or file (a file the user attached) keeps the rows out \
+                TSV, JSON or XLSX file; sheet picks an XLSX sheet), inputs_upload (an uploaded file) or file (a file the user \
+                attached) keeps the rows out \
                 of the conversation. Start with 3–5 rows to check the output, then send the full list (up to \
                 \(service.configuration.maxGroupRows) rows). output_type "json" with \
                 output naming the fields (e.g. "ceo_name, founding_year, hq_city", or a JSON schema) gives a table; \
@@ -42,6 +43,10 @@ enum CreateTaskGroupTool: TaskTool {
                             "mime_type": ["type": "string"], "file_name": ["type": "string"],
                         ],
                         "required": ["download_url", "file_id"],
+                    ],
+                    "inputs_upload": [
+                        "type": "string",
+                        "description": "Instead of inputs: the upload_id of a file PUT to the upload_url that POST /v1/uploads returned (for agents with a shell: curl -T rows.csv '<upload_url>').",
                     ],
                     "sheet": [
                         "type": "string",

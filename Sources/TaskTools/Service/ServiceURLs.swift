@@ -10,8 +10,10 @@ public struct ServiceURLs: Sendable {
     public var progressPage: @Sendable (_ taskID: String, _ viewToken: String?) -> String
     /// Another view of a task by file extension (`csv`, `xlsx`…), with the view token when given.
     public var view: @Sendable (_ taskID: String, _ viewToken: String?, _ fileExtension: String) -> String
+    /// The one-time URL of an upload slot.
+    public var upload: @Sendable (_ uploadID: String, _ secret: String) -> String
 
-    /// URLs; `view` defaults to `<base>/<id>.<extension>?view=<token>`.
+    /// URLs; `view` defaults to `<base>/<id>.<extension>?view=<token>`, uploads go to `<base>/v1/uploads/<id>?secret=<secret>`.
     public init(
         publicBaseURL: @escaping @Sendable () -> String,
         progressPage: @escaping @Sendable (_ taskID: String, _ viewToken: String?) -> String,
@@ -23,5 +25,6 @@ public struct ServiceURLs: Sendable {
             view ?? { taskID, viewToken, fileExtension in
                 "\(publicBaseURL())/\(taskID).\(fileExtension)" + (viewToken.map { "?view=\($0)" } ?? "")
             }
+        self.upload = { uploadID, secret in "\(publicBaseURL())/v1/uploads/\(uploadID)?secret=\(secret)" }
     }
 }

@@ -56,6 +56,38 @@ public protocol TaskRegistry: Sendable {
     func saveResult(_ body: Data, forTask id: String, at date: Date) async throws
     /// The result kept for a task, if any.
     func result(forTask id: String) async throws -> Data?
+    /// Creates an upload slot.
+    func createUpload(_ slot: UploadSlotRecord) async throws
+    /// Stores the slot's one file (see ``UploadPut``).
+    func putUpload(id: String, secretHash: Data, body: Data, contentType: String?, at date: Date) async throws -> UploadPut
+    /// The file uploaded into `owner`'s slot, unless empty or expired.
+    func uploadedFile(id: String, owner: String, at date: Date) async throws -> (body: Data, contentType: String?)?
+    /// Deletes an upload slot.
+    func deleteUpload(id: String) async throws
+}
+
+/// An upload slot as the registry keeps it: only the SHA-256 of its URL's secret.
+public struct UploadSlotRecord: Sendable, Hashable {
+    public var id: String
+    public var owner: String
+    public var secretHash: Data
+    public var createdAt: Date
+    public var expiresAt: Date
+    public var maxBytes: Int
+
+    public init(id: String, owner: String, secretHash: Data, createdAt: Date, expiresAt: Date, maxBytes: Int) {
+        self.id = id
+        self.owner = owner
+        self.secretHash = secretHash
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.maxBytes = maxBytes
+    }
+}
+
+/// What a `PUT` of an upload came to.
+public enum UploadPut: Sendable, Hashable {
+    case stored, notFound, alreadyUploaded, expired
 }
 
 /// A ``TaskRegistry`` in process memory, bounded: past `capacity` records the oldest are dropped
@@ -64,6 +96,7 @@ public protocol TaskRegistry: Sendable {
 public actor InMemoryTaskRegistry: TaskRegistry {
     private var records: [String: (record: TaskRecord, credential: APIKey, sequence: Int)] = [:]
     private var results: [String: (body: Data, sequence: Int)] = [:]
+    private var uploads: [String: (slot: UploadSlotRecord, file: (body: Data, contentType: String?)?)] = [:]
     private var resultBytesHeld = 0
     private var sequence = 0
     private let capacity: Int
@@ -95,6 +128,26 @@ public actor InMemoryTaskRegistry: TaskRegistry {
     }
 
     public func result(forTask id: String) -> Data? { results[id]?.body }
+
+    public func createUpload(_ slot: UploadSlotRecord) {
+        uploads = uploads.filter { $0.value.slot.expiresAt > slot.createdAt }
+        uploads[slot.id] = (slot, nil)
+    }
+
+    public func putUpload(id: String, secretHash: Data, body: Data, contentType: String?, at date: Date) -> UploadPut {
+        guard let held = uploads[id], held.slot.secretHash == secretHash else { return .notFound }
+        if held.file != nil { return .alreadyUploaded }
+        guard held.slot.expiresAt > date else { return .expired }
+        uploads[id] = (held.slot, (body, contentType))
+        return .stored
+    }
+
+    public func uploadedFile(id: String, owner: String, at date: Date) -> (body: Data, contentType: String?)? {
+        guard let held = uploads[id], held.slot.owner == owner, held.slot.expiresAt > date else { return nil }
+        return held.file
+    }
+
+    public func deleteUpload(id: String) { uploads[id] = nil }
 
     private func dropResult(_ id: String) {
         if let old = results.removeValue(forKey: id) { resultBytesHeld -= old.body.count }

@@ -14,15 +14,19 @@ extension TaskService {
     public func createTaskGroup(_ arguments: [String: JSONValue], caller: Caller) async throws(TaskServiceError)
         -> TaskGroupCreated
     {
-        let fileRows = try await rowsFromFile(arguments)
+        let fileRows = try await rowsFromFile(arguments, caller: caller)
         let request = try TaskGroupRequest(arguments, rows: fileRows, maxRows: configuration.maxGroupRows)
         let unbounded = makeClient(caller.apiKey)
         let timedOut = TaskServiceError.deadline(
             configuration.callDeadline, waitingFor: "while the task group was being created",
             advice: "a group may have been created with some of the rows. Call listTasks to find it and getStatus to count its rows before creating it again.")
-        return try await withinCallDeadline(timedOut: timedOut) { end throws(TaskServiceError) in
+        let created = try await withinCallDeadline(timedOut: timedOut) { end throws(TaskServiceError) in
             try await createTaskGroup(request, client: unbounded.bounded(by: end), caller: caller)
         }
+        // An upload is used once: gone after the group holding its rows exists (kept on failure,
+        // so the same call can be made again).
+        if case .string(let upload)? = arguments["inputs_upload"] { try? await registry.deleteUpload(id: upload) }
+        return created
     }
 
     /// Creates the group and adds the rows with `client` (bounded by the call's deadline).

@@ -7,15 +7,15 @@ import Logging
 /// and `file` (a file the client attached, as ChatGPT's `openai/fileParams` deliver it).
 extension TaskService {
     /// The arguments that can hold a group's rows; exactly one is given.
-    static let rowArguments = ["inputs", "inputs_url", "file"]
+    static let rowArguments = ["inputs", "inputs_url", "file", "inputs_upload"]
 
     /// The rows of `arguments` when they come as a file, else `nil` (inline `inputs`).
-    func rowsFromFile(_ arguments: [String: JSONValue]) async throws(TaskServiceError) -> GroupRows? {
+    func rowsFromFile(_ arguments: [String: JSONValue], caller: Caller) async throws(TaskServiceError) -> GroupRows? {
         let given = Self.rowArguments.filter { arguments[$0].map { !$0.isNull } ?? false }
         guard given.count == 1 else {
             let message =
                 given.isEmpty
-                ? "Give the rows as one of: inputs (an array of objects or CSV text, for up to about 200 rows), inputs_url (an https link to a CSV, TSV, JSON or XLSX file), or file (a file attached in ChatGPT)."
+                ? "Give the rows as one of: inputs (an array of objects or CSV text, for up to about 200 rows), inputs_url (an https link to a CSV, TSV, JSON or XLSX file), inputs_upload (the upload_id of a file PUT to POST /v1/uploads's upload_url), or file (a file attached in ChatGPT)."
                 : "Give the rows in one way only: \(given.joined(separator: " and ")) were both sent; keep one of them."
             throw .invalid(given.first ?? "inputs", message)
         }
@@ -34,6 +34,11 @@ extension TaskService {
         case "file":
             let file = try Self.attachedFile(arguments["file"])
             return try await rows(at: file.url, argument: "file", name: file.name, sheet: sheet)
+        case "inputs_upload":
+            guard case .string(let id)? = arguments["inputs_upload"] else {
+                throw .invalid("inputs_upload", "inputs_upload must be the upload_id string that POST /v1/uploads returned.")
+            }
+            return try await rows(ofUpload: id, caller: caller, sheet: sheet)
         default:
             if sheet != nil { throw .invalid("sheet", "sheet applies to an XLSX file given by inputs_url or file; leave it out with inputs.") }
             return nil

@@ -49,6 +49,10 @@ public struct TaskService: Sendable {
         public var inputFetchTimeout: Duration = .seconds(30)
         /// DEVELOPMENT ONLY: files of rows may come from loopback `http` URLs.
         public var allowLoopbackInputURLs = false
+        /// How long an upload slot (``TaskService/createUpload(caller:)``) accepts its file and keeps it.
+        public var uploadLifetime: Duration = .seconds(900)
+        /// The largest file an upload slot accepts, in bytes.
+        public var maxUploadBytes = 20 << 20
         /// How long a group still running is served as read, so that paging through it costs
         /// one upstream read rather than one per page; `.zero` reads it again for every page.
         public var activeGroupReuse: Duration
