@@ -55,6 +55,17 @@ def xlsx_bytes() -> bytes:
     return out.getvalue()
 
 
+def big_xlsx(rows: int) -> bytes:
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("Big")
+    sheet.append(["company"])
+    for i in range(rows):
+        sheet.append([f"Company {i}"])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def zip_bomb() -> bytes:
     """A workbook whose sheet inflates to 300 MiB of spaces (about 300 KiB on the wire)."""
     out = io.BytesIO()
@@ -114,6 +125,7 @@ def files() -> Iterator[str]:
             "/bomb.xlsx": ("application/octet-stream", zip_bomb()),
             "/doctype.xlsx": ("application/octet-stream", doctype_xlsx()),
             "/many.csv": ("text/csv", csv_bytes([{"company": f"C{i}"} for i in range(10_001)])),
+            "/many.xlsx": ("application/octet-stream", big_xlsx(10_001)),
             "/page.html": ("text/html; charset=utf-8", b"<!doctype html><title>Sign in</title>"),
         }
     )
@@ -209,6 +221,7 @@ def test_an_openpyxl_workbook_by_url_keeps_numbers_dates_and_empty_cells(
         ("/bomb.xlsx", "MiB"),
         ("/doctype.xlsx", "DOCTYPE"),
         ("/many.csv", "10000"),
+        ("/many.xlsx", "10,000 data rows"),
         ("/page.html", "web page"),
         ("/missing.csv", "HTTP 404"),
     ],
@@ -283,3 +296,19 @@ def test_an_upload_with_curl_becomes_a_group_and_its_url_is_one_time(
     assert [r["company"] for r in exported_csv(tm_anon, group_id, token)] == ["Acme, Inc.", "Globex", "Initech \u00e9"]
     reused = create(tm_http, inputs_upload=slot["upload_id"])
     assert reused.status_code == 400, "an upload is used once"
+
+
+def test_an_uploaded_openpyxl_workbook_becomes_a_group(tm_http: httpx.Client, tm_anon: httpx.Client) -> None:
+    slot = tm_http.post("/v1/uploads").json()
+    put = tm_anon.put(slot["upload_url"], content=xlsx_bytes(),
+                      headers={"Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
+    assert put.status_code == 201, put.text[:300]
+    group_id, token = created_group(tm_http, inputs_upload=slot["upload_id"], sheet="Companies")
+    sheet = exported_xlsx(tm_anon, group_id, token)
+    header = list(sheet[0])
+    assert header[:5] == ["#", "company", "founded", "revenue", "listed"], header
+    assert [list(row[1:5]) for row in sheet[1:]] == [
+        ["Acme", "1999-03-15", "12.5", "true"],
+        ["Globex", None, "1000", "false"],
+        ["Initech", "2004-01-02", None, None],
+    ]

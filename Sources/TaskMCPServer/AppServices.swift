@@ -45,7 +45,7 @@ struct AppServices: Sendable {
             }
         }
         var serviceConfiguration = TaskService.Configuration(
-            pageTokenBudget: configuration.pageTokenBudget, sandbox: configuration.sandboxPort != nil,
+            pageTokenBudget: configuration.pageTokenBudget, maxGroupRows: configuration.maxGroupRows, sandbox: configuration.sandboxPort != nil,
             webhookPath: webhookVerifier != nil && configuration.requestsWebhooks ? WebhookRoute.path : nil,
             callDeadline: .seconds(configuration.toolDeadline), maxStoredResultBytes: configuration.maxStoredResultMiB << 20,
             resultCacheBytes: configuration.resultCacheMiB << 20)

@@ -32,6 +32,8 @@ public struct ServerConfiguration: Sendable, Hashable {
     public var maxBodyBytes: Int
     /// Result pages are cut to about this many tokens.
     public var pageTokenBudget: Int
+    /// The most rows one `createTaskGroup` accepts, by any input (inline, URL, upload, file).
+    public var maxGroupRows = 10_000
     /// Memory for recently read results and their page layouts, in MiB (`TASK_MCP_RESULT_CACHE_MB`); 0 keeps none.
     public var resultCacheMiB: Int = 256
     /// The largest settled result stored in the database, in MiB (`TASK_MCP_MAX_STORED_RESULT_MB`); 0 stores none.
@@ -199,7 +201,7 @@ public struct ServerConfiguration: Sendable, Hashable {
     public static let variableNames: [String] = [
         "TASK_MCP_HOST", "TASK_MCP_PORT", "TASK_MCP_PUBLIC_URL", "TASK_MCP_SECRET_KEY", "TASK_MCP_DATABASE",
         "TASK_MCP_DATABASE_PASSWORD", "TASK_MCP_DATABASE_MAX_CONNECTIONS",        "TASK_MCP_SEALING_KEYS", "TASK_MCP_ALLOWED_ORIGINS", "TASK_MCP_TRUSTED_PROXIES", "TASK_MCP_MAX_BODY_BYTES",
-        "TASK_MCP_PAGE_TOKENS", "TASK_MCP_RESULT_CACHE_MB", "TASK_MCP_MAX_STORED_RESULT_MB", "TASK_MCP_ACCESS_TOKEN_TTL",
+        "TASK_MCP_PAGE_TOKENS", "TASK_MCP_MAX_GROUP_ROWS", "TASK_MCP_RESULT_CACHE_MB", "TASK_MCP_MAX_STORED_RESULT_MB", "TASK_MCP_ACCESS_TOKEN_TTL",
         "TASK_MCP_REFRESH_TOKEN_TTL", "TASK_MCP_REGISTRATIONS_PER_HOUR",
         "TASK_MCP_AUTHORIZATIONS_PER_MINUTE", "TASK_MCP_TOKEN_REQUESTS_PER_MINUTE", "TASK_MCP_DEV_LOOPBACK_CLIENT_METADATA",
         "TASK_MCP_DEV_LOOPBACK_INPUT_URLS",
@@ -244,6 +246,9 @@ public struct ServerConfiguration: Sendable, Hashable {
         }
         reader.integer("TASK_MCP_PAGE_TOKENS", 1_000...1_000_000, "a number of tokens from 1000 to 1000000") {
             configuration.pageTokenBudget = $0
+        }
+        reader.integer("TASK_MCP_MAX_GROUP_ROWS", 1...100_000, "a number of rows from 1 to 100000") {
+            configuration.maxGroupRows = $0
         }
         reader.integer("TASK_MCP_RESULT_CACHE_MB", 0...65_536, "a number of MiB from 0 to 65536") { configuration.resultCacheMiB = $0 }
         reader.integer("TASK_MCP_MAX_STORED_RESULT_MB", 0...1_024, "a number of MiB from 0 to 1024") {

@@ -133,7 +133,7 @@ struct ConfigurationTests {
             "TASK_MCP_SECRET_KEY": secret, "TASK_MCP_DATABASE": "/var/lib/task-mcp/db.sqlite", "TASK_MCP_DATABASE_MAX_CONNECTIONS": "8",
             "TASK_MCP_SEALING_KEYS": "k1:" + Data(repeating: 2, count: 32).base64EncodedString(),
             "TASK_MCP_ALLOWED_ORIGINS": "https://a.example.com", "TASK_MCP_TRUSTED_PROXIES": "10.0.0.1",
-            "TASK_MCP_MAX_BODY_BYTES": "2048", "TASK_MCP_PAGE_TOKENS": "5000", "TASK_MCP_RESULT_CACHE_MB": "32", "TASK_MCP_MAX_STORED_RESULT_MB": "8",
+            "TASK_MCP_MAX_BODY_BYTES": "2048", "TASK_MCP_PAGE_TOKENS": "5000", "TASK_MCP_MAX_GROUP_ROWS": "2500", "TASK_MCP_RESULT_CACHE_MB": "32", "TASK_MCP_MAX_STORED_RESULT_MB": "8",
             "TASK_MCP_ACCESS_TOKEN_TTL": "600",
             "TASK_MCP_REFRESH_TOKEN_TTL": "7200", "TASK_MCP_REGISTRATIONS_PER_HOUR": "5", "TASK_MCP_AUTHORIZATIONS_PER_MINUTE": "6",
             "TASK_MCP_TOKEN_REQUESTS_PER_MINUTE": "7", "TASK_MCP_DEV_LOOPBACK_CLIENT_METADATA": "false",
@@ -150,6 +150,7 @@ struct ConfigurationTests {
         #expect(c.database == .sqlite(path: "/var/lib/task-mcp/db.sqlite") && c.sealingKeys?.hasPrefix("k1:") == true)
         #expect(c.databaseMaxConnections == 8)
         #expect(c.allowLoopbackInputURLs)
+        #expect(c.maxGroupRows == 2_500)
         #expect(c.resultCacheMiB == 32 && c.maxStoredResultMiB == 8)
         // The password belongs with a PostgreSQL URL (DatabaseLocationTests reads it there).
         #expect(ServerConfiguration.variableNames.contains("TASK_MCP_DATABASE_PASSWORD"))
