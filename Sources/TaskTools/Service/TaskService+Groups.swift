@@ -115,10 +115,7 @@ struct TaskGroupRequest: Sendable {
                 rows = try GroupRows(parsing: inputs, maxRows: maxRows)
             }
         } catch {
-            var extra: [String: JSONValue] = [:]
-            if let row = error.row { extra["row"] = .int(row) }
-            if let field = error.field { extra["field"] = .string(field) }
-            throw .invalid("inputs", error.message, extra: extra)
+            throw .invalid("inputs", error)
         }
         guard case .string(let typeName)? = arguments["output_type"], let type = GroupOutputType(rawValue: typeName) else {
             throw .invalid("output_type", "output_type must be \"json\" (fields per row) or \"text\" (a short report per row).")
@@ -130,9 +127,7 @@ struct TaskGroupRequest: Sendable {
         do {
             output = try GroupOutputSpec(output: outputText, type: type)
         } catch {
-            var extra: [String: JSONValue] = [:]
-            if let field = error.field { extra["field"] = .string(field) }
-            throw .invalid("output", error.message, extra: extra)
+            throw .invalid("output", error)
         }
         if case .null? = arguments["processor"] {
             processorChosenAutomatically = true

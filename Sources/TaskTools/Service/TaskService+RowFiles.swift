@@ -69,10 +69,7 @@ extension TaskService {
         do {
             return try RowFile.rows(bytes, contentType: response.contentType, name: name ?? url, sheet: sheet, maxRows: configuration.maxGroupRows)
         } catch {
-            var extra: [String: JSONValue] = [:]
-            if let row = error.row { extra["row"] = .int(row) }
-            if let field = error.field { extra["field"] = .string(field) }
-            throw .invalid(argument, "The file at \(argument): \(error.message)", extra: extra)
+            throw .invalid(argument, error, prefix: "The file at \(argument): ")
         }
     }
 

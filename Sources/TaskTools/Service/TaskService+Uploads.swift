@@ -16,7 +16,7 @@ public struct UploadSlot: Sendable, Hashable {
         let quoted = url.replacingOccurrences(of: "'", with: "'\\''")
         return [
             "upload_id": .string(id), "upload_url": .string(url), "method": "PUT",
-            "expires_at": .string(ISO8601DateFormatter().string(from: expiresAt)), "max_bytes": .int(maxBytes),
+            "expires_at": .string(expiresAt.formatted(.iso8601)), "max_bytes": .int(maxBytes),
             "curl": .string("curl --fail-with-body -T ./rows.csv '\(quoted)'"),
             "next_step": .string("PUT the CSV, TSV, JSON or XLSX file to upload_url once, then call createTaskGroup with inputs_upload set to upload_id."),
         ]
@@ -33,37 +33,22 @@ extension TaskService {
         let slot = UploadSlotRecord(
             id: id, owner: caller.subject, secretHash: Self.secretHash(secret), createdAt: created, expiresAt: expires,
             maxBytes: configuration.maxUploadBytes)
-        do {
-            try await registry.createUpload(slot)
-        } catch let error as TaskServiceError {
-            throw error
-        } catch {
-            throw TaskServiceError(.internal, "The upload could not be opened; try again.")
-        }
+        try await registryCall("The upload could not be opened; try again.") { try await registry.createUpload(slot) }
         return UploadSlot(id: id, url: urls.upload(id, secret), expiresAt: expires, maxBytes: slot.maxBytes)
     }
 
     /// Stores the file `PUT` to slot `id` with `secret` (the URL's); what it came to.
     public func receiveUpload(id: String, secret: String, body: Data, contentType: String?) async throws(TaskServiceError) -> UploadPut {
         guard id.hasPrefix("upl_"), !secret.isEmpty else { return .notFound }
-        do {
-            return try await registry.putUpload(id: id, secretHash: Self.secretHash(secret), body: body, contentType: contentType, at: now())
-        } catch let error as TaskServiceError {
-            throw error
-        } catch {
-            throw TaskServiceError(.internal, "The upload could not be stored; try again.")
+        return try await registryCall("The upload could not be stored; try again.") {
+            try await registry.putUpload(id: id, secretHash: Self.secretHash(secret), body: body, contentType: contentType, at: now())
         }
     }
 
     /// The rows of the caller's upload `id`.
     func rows(ofUpload id: String, caller: Caller, sheet: String?) async throws(TaskServiceError) -> GroupRows {
-        let file: (body: Data, contentType: String?)?
-        do {
-            file = try await registry.uploadedFile(id: id, owner: caller.subject, at: now())
-        } catch let error as TaskServiceError {
-            throw error
-        } catch {
-            throw TaskServiceError(.internal, "The upload could not be read; try again.")
+        let file = try await registryCall("The upload could not be read; try again.") {
+            try await registry.uploadedFile(id: id, owner: caller.subject, at: now())
         }
         guard let file else {
             throw .invalid(
@@ -73,10 +58,21 @@ extension TaskService {
         do {
             return try RowFile.rows(Array(file.body), contentType: file.contentType, name: nil, sheet: sheet, maxRows: configuration.maxGroupRows)
         } catch {
-            var extra: [String: JSONValue] = [:]
-            if let row = error.row { extra["row"] = .int(row) }
-            if let field = error.field { extra["field"] = .string(field) }
-            throw .invalid("inputs_upload", "The uploaded file: \(error.message)", extra: extra)
+            throw .invalid("inputs_upload", error, prefix: "The uploaded file: ")
+        }
+    }
+
+    /// `operation` on the registry: its ``TaskServiceError`` (the database unavailable) as it is,
+    /// any other failure as an internal error saying `failure`.
+    private func registryCall<Value: Sendable>(
+        _ failure: String, _ operation: () async throws -> Value
+    ) async throws(TaskServiceError) -> Value {
+        do {
+            return try await operation()
+        } catch let error as TaskServiceError {
+            throw error
+        } catch {
+            throw TaskServiceError(.internal, failure)
         }
     }
 

@@ -53,6 +53,15 @@ public struct TaskServiceError: Error, Hashable, Sendable, CustomStringConvertib
         .unavailable, "This server's database is unavailable; try again in a few seconds.",
         detail: ["retry_after_seconds": .int(5)])
 
+    /// A bad argument from a ``GroupInputError``: its message after `prefix`, and its row and
+    /// field (when known) in `detail`.
+    static func invalid(_ argument: String, _ error: GroupInputError, prefix: String = "") -> TaskServiceError {
+        var extra: [String: JSONValue] = [:]
+        if let row = error.row { extra["row"] = .int(row) }
+        if let field = error.field { extra["field"] = .string(field) }
+        return .invalid(argument, prefix + error.message, extra: extra)
+    }
+
     /// Shorthand for a bad argument, naming it in `detail`.
     static func invalid(_ argument: String, _ message: String, extra: [String: JSONValue] = [:]) -> TaskServiceError {
         var detail = extra
